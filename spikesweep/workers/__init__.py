@@ -1,0 +1,16 @@
+"""Everything that runs inside a trial. Never imports ray, optuna, mlflow or sqlalchemy.
+
+Importing this package declares every knob and registers every plug-in (neurons, backbones, attention
+modules, datasets, energy presets), so `KNOBS` is complete once it is imported.
+"""
+from . import core_knobs  # noqa: F401  (declares the core knobs)
+from .knobs import KNOBS, Knob, KnobError, resolve
+from .registries import ATTENTIONS, BACKBONES, DATASETS, ENERGY_PRESETS, NEURONS, load_plugins
+
+load_plugins()
+
+from .model import build_model  # noqa: E402
+from .trial import TrialDiverged, TrialEnv, run_trial  # noqa: E402
+
+__all__ = ["KNOBS", "Knob", "KnobError", "resolve", "build_model", "run_trial", "TrialEnv", "TrialDiverged",
+           "ATTENTIONS", "BACKBONES", "DATASETS", "ENERGY_PRESETS", "NEURONS"]

@@ -1,0 +1,20 @@
+"""How an attention module plugs into a backbone: around each neuron, and/or once after the stem."""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from torch import nn
+
+NeuronFactory = Callable[[Mapping[str, Any], int], nn.Module]
+
+
+class Attention:
+    """Default behaviour = no attention. Subclasses override one or both hooks."""
+
+    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory) -> nn.Module:
+        """The spiking activation of a layer with `channels` feature maps (FSTA/STAA live here)."""
+        return make_neuron(config, channels)
+
+    def stem(self, config: Mapping[str, Any], channels: int) -> nn.Module | None:
+        """A block applied once to the stem output `(current, spikes) -> features` (DTA lives here)."""
+        return None

@@ -1,0 +1,71 @@
+"""Base class of every spiking neuron, and the surrogate-gradient spike functions."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ..registry import Registry
+
+SURROGATES: Registry = Registry("surrogate")
+
+
+class SpikingNeuron(nn.Module):
+    """A multi-step neuron: input current `[T, B, ...]` -> binary spikes `[T, B, ...]`.
+
+    State lives only for the duration of one forward call. `last_spike_count` and `last_neuron_count` record
+    the previous forward's totals (as tensors, no host sync) for firing-rate monitors.
+    """
+
+    def record(self, spikes: torch.Tensor) -> torch.Tensor:
+        self.last_spike_count = spikes.detach().sum()
+        self.last_neuron_count = spikes[0].numel()  # neurons x batch, per time step
+        self.last_steps = spikes.shape[0]
+        return spikes
+
+
+def _make_spike_fn(name: str, backward: Callable[[torch.Tensor, float], torch.Tensor]) -> type:
+    class Spike(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x: torch.Tensor, width: float) -> torch.Tensor:  # x = membrane - threshold
+            ctx.save_for_backward(x)
+            ctx.width = width
+            return (x > 0).to(x.dtype)
+
+        @staticmethod
+        def backward(ctx, grad: torch.Tensor):
+            (x,) = ctx.saved_tensors
+            return grad * backward(x, ctx.width), None
+
+    Spike.__name__ = f"{name.title()}Spike"
+    return Spike
+
+
+def _rectangle(x: torch.Tensor, width: float) -> torch.Tensor:
+    return (x.abs() < width / 2).to(x.dtype) / width
+
+
+def _triangle(x: torch.Tensor, width: float) -> torch.Tensor:
+    return torch.clamp(1.0 - x.abs() / width, min=0.0) / width
+
+
+def _sigmoid(x: torch.Tensor, width: float) -> torch.Tensor:
+    alpha = 4.0 / width
+    s = torch.sigmoid(alpha * x)
+    return alpha * s * (1 - s)
+
+
+def _atan(x: torch.Tensor, width: float) -> torch.Tensor:
+    alpha = 2.0 / width
+    return alpha / 2 / (1 + (math.pi / 2 * alpha * x) ** 2)
+
+
+for _name, _fn in {"rectangle": _rectangle, "triangle": _triangle, "sigmoid": _sigmoid, "atan": _atan}.items():
+    SURROGATES.add(_name, _make_spike_fn(_name, _fn))
+
+
+def spike(x: torch.Tensor, surrogate: str, width: float) -> torch.Tensor:
+    """Heaviside of `x` (membrane minus threshold) with the named surrogate gradient of the given width."""
+    return SURROGATES.get(surrogate).apply(x, width)

@@ -1,0 +1,52 @@
+"""The generic LIF neuron: decay, threshold, hard or soft reset, surrogate and its width as knobs."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from ..knobs import Knob, declare
+from ..registries import NEURONS
+from .base import SURROGATES, SpikingNeuron, spike
+
+_GENERIC = {"neuron": ("generic",)}
+declare(
+    Knob("neuron.decay", float, 0.5, "membrane decay factor per step (u = decay * u + x)", low=0.0, high=1.0,
+         when=_GENERIC, owner="neuron"),
+    Knob("neuron.threshold", float, 1.0, "firing threshold", low=1e-3, high=100.0, when=_GENERIC, owner="neuron"),
+    Knob("neuron.reset", str, "hard", "reset after a spike: to zero (hard) or by subtracting the threshold (soft)",
+         choices=("hard", "soft"), when=_GENERIC, owner="neuron"),
+    Knob("neuron.surrogate", str, "rectangle", "surrogate gradient of the spike function", choices=SURROGATES.names,
+         when=_GENERIC, owner="neuron"),
+    Knob("neuron.surrogate_width", float, 1.0, "width of the surrogate window", low=1e-3, high=100.0,
+         when=_GENERIC, owner="neuron"),
+)
+
+
+class LIF(SpikingNeuron):
+    """Multi-step leaky integrate-and-fire: u_t = decay * u_{t-1} + x_t; s_t = H(u_t - threshold); reset."""
+
+    def __init__(self, decay: float, threshold: float, reset: str = "hard", surrogate: str = "rectangle",
+                 width: float = 1.0) -> None:
+        super().__init__()
+        self.decay, self.threshold, self.reset, self.surrogate, self.width = decay, threshold, reset, surrogate, width
+
+    def forward(self, current: torch.Tensor) -> torch.Tensor:
+        membrane = torch.zeros_like(current[0])
+        spikes = []
+        for x in current:
+            membrane = self.decay * membrane + x
+            s = spike(membrane - self.threshold, self.surrogate, self.width)
+            membrane = membrane * (1 - s) if self.reset == "hard" else membrane - s * self.threshold
+            spikes.append(s)
+        return self.record(torch.stack(spikes))
+
+    def extra_repr(self) -> str:
+        return (f"decay={self.decay}, threshold={self.threshold}, reset={self.reset}, "
+                f"surrogate={self.surrogate}({self.width})")
+
+
+@NEURONS.register("generic")
+def generic_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
+    return LIF(config["neuron.decay"], config["neuron.threshold"], config["neuron.reset"],
+               config["neuron.surrogate"], config["neuron.surrogate_width"])
