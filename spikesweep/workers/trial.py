@@ -112,7 +112,8 @@ def train_epoch(model: nn.Module, data: DataBundle, optimizer: torch.optim.Optim
 def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = None) -> dict[str, Any]:
     """Train one configuration, calling `report(metrics)` after every epoch; returns the last metrics.
 
-    Metrics: epoch, accuracy (validation), loss (training), val_loss, firing_rate, energy_mj and the op counts.
+    Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, firing_rate, energy_mj and
+    the op counts.
     Raises `TrialDiverged` when the loss stops being finite.
     """
     config = resolve(config)
@@ -127,6 +128,7 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     model = build_model(config, data.input_shape, data.num_classes).to(device)
     optimizer = make_optimizer(model, config)
     energy_inputs = data.val_x[: config["energy.samples"]]
+    params = sum(p.numel() for p in model.parameters())
     metrics: dict[str, Any] = {}
     for epoch in range(config["epochs"]):
         for group in optimizer.param_groups:
@@ -137,6 +139,6 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
         accuracy, val_loss = evaluate(model, data.val_x, data.val_y, device, config)
         energy = measure_energy(model, energy_inputs, config)
         metrics = {"epoch": epoch + 1, "accuracy": accuracy, "loss": train_loss, "val_loss": val_loss,
-                   "lr": learning_rate(config, epoch), **energy.metrics()}
+                   "lr": learning_rate(config, epoch), "params": params, **energy.metrics()}
         report(metrics)
     return metrics
