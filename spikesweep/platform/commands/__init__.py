@@ -1,0 +1,1 @@
+"""One module per `spikesweep` sub-command; each exposes `register(subparsers)`."""
