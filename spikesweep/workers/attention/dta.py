@@ -73,7 +73,10 @@ def gtca_hidden(dim: int) -> int:
 
 
 class NonIdenticalAttention(nn.Module):
-    """T-NA on `[B, D, H, W]`: F' = GELU(conv1x1(X')); O = conv1x1(GTCA(F') (.) LTCA(F') (.) F') + X' (seed-spec 4.6)."""
+    """T-NA on `[B, D, H, W]`: F' = GELU(conv1x1(X')); O = conv1x1(GTCA(F') (.) LTCA(F') (.) F') + X'.
+
+    LTCA and GTCA read F', not X' (the code, not the paper's Eq. 11; seed-spec 4.6).
+    """
 
     def __init__(self, dim: int, kernel: int) -> None:
         super().__init__()

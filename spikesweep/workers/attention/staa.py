@@ -52,7 +52,8 @@ declare(
     Knob("staa.gc", bool, True, "global-context block (GCNet key/value/query 1x1 convs) on the input current",
          when=_STAA, owner="staa"),
     Knob("staa.gc_ratio", int, 4, "bottleneck ratio r (hidden width C // r, at least 1) of the GC transform and "
-         "of Step Attention (paper Fig. 5 sweeps 1..16; best 4)", low=1, high=256, when=_STAA, owner="staa"),
+         "of Step Attention (paper Fig. 5: best 4; the other swept values are only in the figure)", low=1, high=256,
+         when=_STAA, owner="staa"),
     Knob("staa.gc_fusion", str, "add", _RECON + "how the GC context joins the input: add = X + Q (GCNet channel-add, "
          "identity at init), mul = X (.) sigmoid(Q) (0.5 X at init)", choices=GC_FUSIONS,
          when={"attention": ("staa",), "staa.gc": (True,)}, owner="staa"),
@@ -65,8 +66,8 @@ declare(
          "SK-style softmax over two branch logits", choices=STEP_FORMS,
          when={"attention": ("staa",), "staa.step_attention": (True,)}, owner="staa"),
     Knob("staa.tsrd_p", float, 0.1, "Time-Step Random Dropout: probability that a time step skips PE/GC/SA and "
-         "uses the plain adaptive step M H + N I (training only; paper best 0.1, 0 = off)", low=0.0, high=1.0,
-         when=_STAA, owner="staa"),
+         "uses the plain adaptive step M H + N I (paper best 0.1, 0 = off; training only, a reconstruction)",
+         low=0.0, high=1.0, when=_STAA, owner="staa"),
     Knob("staa.tsrd_granularity", str, "batch", _RECON + "TSRD draws: one per (layer, step, mini-batch), which "
          "skips the computation, or one per (layer, step, sample)", choices=TSRD_GRANULARITIES, when=_STAA,
          owner="staa"),
