@@ -225,3 +225,15 @@ def test_knobs_are_checked_and_scoped():
               "staa.pe_shape": "TxCxHxW"}
     assert unused(values, resolve(values)) == ["staa.gc_fusion", "staa.pe_shape"]
     assert unused({"staa.tsrd_p": 0.2}, resolve({"staa.tsrd_p": 0.2})) == ["staa.tsrd_p"]
+
+
+def test_staa_with_every_submodule_off_is_the_staa_neuron_preset():
+    # the Table 4 baseline row: attention staa without GC/PE/SA/TSRD == attention none with neuron staa
+    off = {"attention": "staa", "staa.gc": False, "staa.pe": "none", "staa.step_attention": False, "staa.tsrd_p": 0.0}
+    torch.manual_seed(0)
+    bare = build_model(off, (1, 8, 8), 10)
+    torch.manual_seed(0)
+    preset = build_model({"neuron": "staa"}, (1, 8, 8), 10)
+    assert bare.state_dict().keys() == preset.state_dict().keys()
+    x = current((5, 1, 8, 8), 4, 2.0)
+    assert torch.equal(bare(x), preset(x))
