@@ -65,6 +65,10 @@ def test_adaptive_lif_rectangular_surrogate_and_per_channel_coefficients():
     assert lif.coefficients.n.grad.flatten().tolist() == pytest.approx([12.0, 0.0])
     flat = AdaptiveLIF(3)(torch.full((2, 4, 3), 20.0))  # [T, B, C] inputs (no spatial axes) broadcast too
     assert flat.tolist() == [[[1.0] * 3] * 4] * 2
+    with pytest.raises(ValueError, match="built for 3 channels"):
+        AdaptiveLIF(3)(torch.zeros(2, 4, 5, 2, 2))
+    with pytest.raises(ValueError, match="built for 8 channels"):
+        staa()(torch.zeros(2, 4, 5, 2, 2))
 
 
 # submodules -------------------------------------------------------------------------------------------------
@@ -114,8 +118,10 @@ def test_position_encoding_zero_init_and_fixed_sinusoid():
 def test_staa_lif_at_init_is_the_plain_adaptive_lif():
     # PE = 0, GC = identity (zero W_2), SA with k = 2 = plain addition: the module starts as M H + N I
     module = staa(tsrd_p=0.0)
-    x = current()
-    assert torch.equal(module(x), plain_copy(module)(x))
+    for x in (current(), current((4, 3, 8))):  # conv maps and [T, B, C] features (e.g. a spiking FC layer)
+        assert torch.equal(module(x), plain_copy(module)(x))
+    randomise(module)
+    assert module(current((4, 3, 8))).shape == (4, 3, 8)
 
 
 # PE locations --------------------------------------------------------------------------------------------------

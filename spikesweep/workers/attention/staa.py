@@ -255,6 +255,7 @@ class StaaLIF(SpikingNeuron):
         return x + self._location("d", kept, x)
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
+        self.coefficients.check(current)
         steps = current.shape[0]
         if self.position is not None and steps > self.timesteps:
             raise ValueError(f"STAA position encoding was built for timesteps = {self.timesteps}, got input with "

@@ -43,6 +43,12 @@ class AdaptiveCoefficients(nn.Module):
         self.m = nn.Parameter(torch.full((channels, 1, 1), float(m_init)))
         self.n = nn.Parameter(torch.full((channels, 1, 1), float(n_init)))
 
+    def check(self, current: torch.Tensor) -> None:
+        """Raise a clear error when a `[T, B, C, ...]` input does not have this layer's C channels."""
+        if current.dim() < 3 or current.shape[2] != self.m.shape[0]:
+            raise ValueError(f"STAA neuron built for {self.m.shape[0]} channels got input of shape "
+                             f"{tuple(current.shape)} (expected [T, B, {self.m.shape[0]}, ...])")
+
     def history(self, membrane: torch.Tensor) -> torch.Tensor:
         """The history term M (.) H_{t-1} (or its tau-style form) for a per-step membrane `[B, C, ...]`."""
         m = per_channel(self.m, membrane)
@@ -70,6 +76,7 @@ class AdaptiveLIF(SpikingNeuron):
         self.coefficients = AdaptiveCoefficients(channels, m_init, n_init, lif_param)
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
+        self.coefficients.check(current)
         membrane = torch.zeros_like(current[0])
         spikes = []
         for x in current:
