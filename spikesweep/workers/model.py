@@ -5,6 +5,7 @@ from typing import Any, Mapping
 
 import torch
 from torch import nn
+from torch.nn.parameter import UninitializedParameter
 
 from .registries import ATTENTIONS, BACKBONES, NEURONS, load_plugins
 
@@ -57,4 +58,16 @@ def build_model(knobs: Mapping[str, Any], input_shape: tuple[int, ...], num_clas
     config = resolve(knobs)
     parts = ModelParts(config)
     backbone = BACKBONES.get(config["backbone"])(parts, tuple(input_shape), num_classes)
-    return SpikingNetwork(backbone, config["timesteps"])
+    network = SpikingNetwork(backbone, config["timesteps"])
+    if any(isinstance(p, UninitializedParameter) for p in network.parameters()):
+        _materialize(network, tuple(input_shape))
+    return network
+
+
+@torch.no_grad()
+def _materialize(network: SpikingNetwork, input_shape: tuple[int, ...]) -> None:
+    """Lazy parameters (sized from their input, e.g. STAA's per-pixel encoding) get their shape from one eval-mode
+    forward, so that parameter counts and optimisers see them."""
+    network.eval()
+    network(torch.zeros(1, *input_shape))
+    network.train()
