@@ -1,11 +1,13 @@
 """N-MNIST, DVS Gesture and CIFAR10-DVS read through the registry from tiny trees in the exact on-disk formats."""
 import math
 import os
+import shutil
 
 import numpy as np
 import pytest
 import torch
 
+from spikesweep.workers import TrialEnv, run_trial
 from spikesweep.workers.data import DatasetMissing, load_dataset, prepare_dataset
 from spikesweep.workers.data.base import dataset_spec
 from spikesweep.workers.data.events import tonic_dataset
@@ -193,6 +195,19 @@ def test_frame_cache_is_built_once_reused_and_rebuilt_for_a_new_transform(tmp_pa
     other_t = prepare_dataset({**config, "timesteps": T + 1}, data / "again", cache)
     assert len({folder, denoised, other_t}) == 3
     assert sorted(p.name for p in (cache / "frames").iterdir()) == sorted([folder.name, denoised.name, other_t.name])
+
+
+def test_a_trial_trains_from_the_prepared_cache_alone(tmp_path):
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    make_nmnist(data, {"Train": 4, "Test": 2}, events=80)
+    config = {"dataset": "nmnist", "timesteps": 2, "epochs": 1, "optimizer": "adam", "lr": 0.01,
+              "batch_size": 16, "energy.samples": 4}
+    prepare_dataset(config, data, cache)
+    shutil.rmtree(data / "NMNIST")
+    with pytest.raises(DatasetMissing):
+        run_trial(config, lambda m: None, TrialEnv(data_dir=data))
+    metrics = run_trial(config, lambda m: None, TrialEnv(data_dir=data, cache_dir=cache))
+    assert metrics["epoch"] == 1 and 0.0 <= metrics["accuracy"] <= 1.0 and metrics["params"] > 0
 
 
 def test_missing_directory_errors_say_where_the_data_goes(tmp_path, monkeypatch):
