@@ -2,6 +2,7 @@
 import math
 import os
 import shutil
+import zipfile
 
 import numpy as np
 import pytest
@@ -208,6 +209,39 @@ def test_a_trial_trains_from_the_prepared_cache_alone(tmp_path):
         run_trial(config, lambda m: None, TrialEnv(data_dir=data))
     metrics = run_trial(config, lambda m: None, TrialEnv(data_dir=data, cache_dir=cache))
     assert metrics["epoch"] == 1 and 0.0 <= metrics["accuracy"] <= 1.0 and metrics["params"] > 0
+
+
+def zip_folder(archive, root, folder):
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted((root / folder).rglob("*")):
+            zipped.write(path, path.relative_to(root))
+    shutil.rmtree(root / folder)
+
+
+def test_downloaded_archives_are_unpacked_offline(tmp_path):
+    make_nmnist(tmp_path / "plain", {"Train": 1, "Test": 1}, events=40)
+    make_nmnist(tmp_path / "zipped", {"Train": 1, "Test": 1}, events=40)
+    root = tmp_path / "zipped" / "NMNIST"
+    zip_folder(root / "train.zip", root, "Train")
+    zip_folder(root / "test.zip", root, "Test")
+    assert not (root / "Train").exists()
+    unpacked = load_dataset({"dataset": "nmnist", "timesteps": 2}, tmp_path / "zipped")
+    assert torch.equal(unpacked.train_x, load_dataset({"dataset": "nmnist", "timesteps": 2}, tmp_path / "plain").train_x)
+
+    make_cifar10_dvs(tmp_path / "few", per_class=2, events=20)
+    with pytest.raises(DatasetMissing, match="too few recordings for a 9:1 split"):
+        load_dataset({"dataset": "cifar10_dvs", "timesteps": 2}, tmp_path / "few")
+    make_cifar10_dvs(tmp_path / "dvs", per_class=10, events=20)
+    root = tmp_path / "dvs" / "CIFAR10DVS"
+    for cls in CLASSES:  # tonic's CIFAR10DVS.zip holds one zip per class
+        zip_folder(root / f"{cls}.zip", root, cls)
+    with zipfile.ZipFile(root / "CIFAR10DVS.zip", "w") as outer:
+        for cls in CLASSES:
+            outer.write(root / f"{cls}.zip", f"{cls}.zip")
+            (root / f"{cls}.zip").unlink()
+    bundle = load_dataset({"dataset": "cifar10_dvs", "timesteps": 2, "cifar10_dvs.resolution": 48}, tmp_path / "dvs")
+    assert bundle.train_y.tolist() == [c for c in range(10) for _ in range(9)] and bundle.val_y.tolist() == list(range(10))
+    assert bundle.train_x.dtype == torch.float32
 
 
 def test_missing_directory_errors_say_where_the_data_goes(tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ NO_DATA_DIR = (f"no data directory was given: set `data_dir` in the study file, 
 
 declare(
     Knob("data.download", bool, False, "download a dataset that is missing from the data directory (needs network)",
-         owner="data"),
+         when={"dataset": ("cifar10", "cifar100", "nmnist", "dvs_gesture", "cifar10_dvs")}, owner="data"),
 )
 
 
@@ -140,4 +140,8 @@ def load_dataset(config: Mapping[str, Any], data_dir: str | os.PathLike | None =
             return read_cache(cached)
         log.warning("no frame cache at %s: converting %s events in this trial (call prepare_dataset first)",
                     cached, config["dataset"])
-    return spec.load(config, folder)
+    bundle = spec.load(config, folder)
+    if not bundle.train_x.is_floating_point():  # event frames arrive as int16 counts
+        bundle = DataBundle(bundle.train_x.float(), bundle.train_y, bundle.val_x.float(), bundle.val_y,
+                            bundle.input_shape, bundle.num_classes, bundle.kind)
+    return bundle

@@ -50,7 +50,7 @@ def build_cache(cache_dir: Path, dataset: str, params: Mapping[str, Any], build:
     try:
         for name in ARRAYS:
             tensor = getattr(bundle, name)
-            array = tensor.numpy().astype(np.int16) if name.endswith("_x") else tensor.numpy()
+            array = tensor.numpy().astype(np.int16, copy=False) if name.endswith("_x") else tensor.numpy()
             np.save(staging / f"{name}.npy", array)
         meta = {"dataset": dataset, "params": dict(params), "input_shape": list(bundle.input_shape),
                 "num_classes": bundle.num_classes, "kind": bundle.kind, "format": FORMAT_VERSION}

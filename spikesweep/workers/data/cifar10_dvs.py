@@ -14,15 +14,15 @@ import numpy as np
 
 from ..knobs import Knob, declare
 from ..registries import DATASETS
-from .base import DataBundle, DatasetSpec
-from .events import check_folders, ensure_present, frame_transform, frames_of, sort_by_path, split_frames, \
+from .base import DataBundle, DatasetMissing, DatasetSpec
+from .events import check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path, split_frames, \
     tonic_dataset
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_FRACTION = 0.9
 LAYOUT = """  <data_dir>/CIFAR10DVS/<class>/*.aedat4   for the classes """ + ", ".join(CLASS_NAMES) + """
 Get tonic's CIFAR10DVS.zip (figshare 38023437), unzip it and the per-class zips inside it into
-<data_dir>/CIFAR10DVS/, or set `data.download: true` in the study to let tonic download it."""
+<data_dir>/CIFAR10DVS/ (or just put CIFAR10DVS.zip there), or set `data.download: true` in the study to let tonic download it."""
 
 declare(
     Knob("cifar10_dvs.resolution", int, 64, "frame height and width (events downsampled from 128x128)",
@@ -31,6 +31,8 @@ declare(
 
 
 def check(data_dir: Path) -> None:
+    extract_archives(data_dir / "CIFAR10DVS", [("CIFAR10DVS.zip", "airplane.zip")] +
+                     [(f"{name}.zip", name) for name in CLASS_NAMES])
     check_folders("cifar10_dvs", data_dir / "CIFAR10DVS", CLASS_NAMES, ".aedat4", LAYOUT)
 
 
@@ -62,6 +64,9 @@ def load_cifar10_dvs(config: Mapping[str, Any], data_dir: Path | None) -> DataBu
     transform = frame_transform(tonic.datasets.CIFAR10DVS.sensor_size, config, config["cifar10_dvs.resolution"])
     dataset = sort_by_path(tonic_dataset(tonic.datasets.CIFAR10DVS, folder, False, transform=transform))
     train_idx, val_idx = split_per_class(dataset.targets, TRAIN_FRACTION)
+    if not val_idx:
+        raise DatasetMissing(f"dataset 'cifar10_dvs' under {folder / 'CIFAR10DVS'} has too few recordings for a 9:1 "
+                             f"split ({len(dataset.targets)} in all; at least 10 per class leave one to validate)")
     train = frames_of((dataset[i] for i in train_idx), len(train_idx))
     val = frames_of((dataset[i] for i in val_idx), len(val_idx))
     return split_frames(train, val, len(CLASS_NAMES))

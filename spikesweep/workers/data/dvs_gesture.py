@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetMissing, DatasetSpec
-from .events import check_folders, ensure_present, frame_transform, frames_of, sort_by_path, split_frames, \
+from .events import check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path, split_frames, \
     tonic_dataset
 
 SPLITS = {"ibmGestureTrain": True, "ibmGestureTest": False}
@@ -21,7 +21,7 @@ LAYOUT = """  <data_dir>/DVSGesture/ibmGestureTrain/user<NN>_<lighting>/<label 0
   <data_dir>/DVSGesture/ibmGestureTest/user<NN>_<lighting>/<label 0-10>.npy
   (tonic's preprocessed DVS128 Gesture: one (N, 4) array of x, y, p, t[ms] per recording)
 Get ibmGestureTrain.tar.gz and ibmGestureTest.tar.gz (tonic's DVSGesture archives, figshare) and extract both
-into <data_dir>/DVSGesture/, or set `data.download: true` in the study to let tonic download them."""
+into <data_dir>/DVSGesture/ (or just put them there), or set `data.download: true` in the study to let tonic download them."""
 
 declare(
     Knob("dvs_gesture.resolution", int, 128, "frame height and width (events downsampled from 128x128)",
@@ -31,6 +31,7 @@ declare(
 
 def check(data_dir: Path) -> None:
     root = data_dir / "DVSGesture"
+    extract_archives(root, [(f"{split}.tar.gz", split) for split in SPLITS])
     check_folders("dvs_gesture", root, list(SPLITS), ".npy", LAYOUT)
     for split in SPLITS:
         labels = {path.stem for path in (root / split).rglob("*.npy")}

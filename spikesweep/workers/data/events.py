@@ -8,6 +8,7 @@ tonic reads from `save_to/<ClassName>/`.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -16,6 +17,8 @@ import torch
 
 from ..knobs import Knob, declare
 from .base import DataBundle, DatasetMissing, require_data_dir
+
+log = logging.getLogger(__name__)
 
 EVENT_DATASETS = ("neuro_digits", "nmnist", "dvs_gesture", "cifar10_dvs")
 
@@ -34,6 +37,19 @@ def tonic_dataset(tonic_class: type, data_dir: Path, download: bool, **kwargs: A
         return tonic_class(save_to=str(data_dir), **kwargs)
     checked = type(tonic_class.__name__, (tonic_class,), {"_check_exists": lambda self: True})
     return checked(save_to=str(data_dir), **kwargs)
+
+
+def extract_archives(root: Path, archives: Sequence[tuple[str, str]]) -> None:
+    """Unpack `root/<archive>` where what it holds (`root/<product>`) is missing: the user downloaded, not unpacked.
+
+    Pairs run in order, so an archive of archives (CIFAR10DVS.zip holding <class>.zip) unpacks fully.
+    """
+    from tonic.download_utils import extract_archive
+
+    for archive, product in archives:
+        if (root / archive).is_file() and not (root / product).exists():
+            log.info("extracting %s", root / archive)
+            extract_archive(str(root / archive), str(root))
 
 
 def check_folders(dataset: str, root: Path, folders: Sequence[str], suffix: str, layout: str) -> None:
@@ -89,11 +105,14 @@ def frame_transform(sensor_size: tuple[int, int, int], config: Mapping[str, Any]
 
 
 def frames_of(samples: Iterable[tuple[np.ndarray, int]], count: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack (frames, label) samples into float32 `[N, T, 2, H, W]` and int64 labels `[N]`."""
+    """Stack (frames, label) samples into int16 counts `[N, T, 2, H, W]` (tonic's dtype) and int64 labels `[N]`.
+
+    `load_dataset` hands them out as float32; the cache stores the int16 counts without a float copy.
+    """
     frames, labels = None, np.empty(count, np.int64)
     for index, (frame, label) in enumerate(samples):
         if frames is None:
-            frames = np.empty((count, *frame.shape), np.float32)
+            frames = np.empty((count, *frame.shape), np.int16)
         frames[index] = frame
         labels[index] = label
     if frames is None:

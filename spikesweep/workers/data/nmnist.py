@@ -9,17 +9,21 @@ from typing import Any, Mapping
 
 from ..registries import DATASETS
 from .base import DataBundle, DatasetSpec
-from .events import check_folders, ensure_present, frame_transform, frames_of, sort_by_path, split_frames, \
+from .events import check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path, split_frames, \
     tonic_dataset
 
 SPLITS = {"Train": True, "Test": False}
-LAYOUT = """  <data_dir>/NMNIST/Train/<digit 0-9>/*.bin   (extracted from train.zip)
-  <data_dir>/NMNIST/Test/<digit 0-9>/*.bin    (extracted from test.zip)
+LAYOUT = """  <data_dir>/NMNIST/Train/<digit 0-9>/*.bin   (or train.zip there, unpacked on first use)
+  <data_dir>/NMNIST/Test/<digit 0-9>/*.bin    (or test.zip there)
 Get N-MNIST from https://www.garrickorchard.com/datasets/n-mnist (Mendeley Data 468j46mzdv) and unzip both
-archives into <data_dir>/NMNIST/, or set `data.download: true` in the study to let tonic download them."""
+archives into <data_dir>/NMNIST/ (or just put them there), or set `data.download: true` in the study to let tonic download them."""
+
+
+ARCHIVES = (("train.zip", "Train"), ("test.zip", "Test"))
 
 
 def check(data_dir: Path) -> None:
+    extract_archives(data_dir / "NMNIST", ARCHIVES)
     folders = [f"{split}/{digit}" for split in SPLITS for digit in range(10)]
     check_folders("nmnist", data_dir / "NMNIST", folders, ".bin", LAYOUT)
 
