@@ -34,7 +34,8 @@ def test_declared_shapes_follow_the_knobs():
 
 
 def test_dataset_knobs_are_checked_and_reported_unused_elsewhere():
-    with pytest.raises(KnobError, match=r"cifar10_dvs.resolution: 100 is not a valid choice \(allowed: 48 \| 64 \| 128\)"):
+    message = r"cifar10_dvs.resolution: 100 is not a valid choice \(allowed: 48 \| 64 \| 128\)"
+    with pytest.raises(KnobError, match=message):
         resolve({"dataset": "cifar10_dvs", "cifar10_dvs.resolution": 100})
     values = {"dataset": "digits", "dvs_gesture.resolution": 64, "augment.flip": True}
     assert unused(values, resolve(values)) == ["augment.flip", "dvs_gesture.resolution"]

@@ -55,7 +55,8 @@ def test_cifar10_extracted_folder_and_archive_give_the_same_tensors(tmp_path):
     mean = pixels.reshape(20, 3, 1024).mean(axis=(0, 2))
     std = pixels.reshape(20, 3, 1024).std(axis=(0, 2))
     row = written["data_batch_2"][0][1]  # sample 5 overall
-    assert bundle.train_x[5, 1, 3, 7].item() == pytest.approx((row[1024 + 3 * 32 + 7] / 255 - mean[1]) / std[1], abs=1e-5)
+    expected = (row[1024 + 3 * 32 + 7] / 255 - mean[1]) / std[1]
+    assert bundle.train_x[5, 1, 3, 7].item() == pytest.approx(expected, abs=1e-5)
     test_row = written["test_batch"][0][3]
     assert bundle.val_x[3, 2, 31, 0].item() == pytest.approx((test_row[2048 + 31 * 32] / 255 - mean[2]) / std[2],
                                                              abs=1e-5)
@@ -84,13 +85,17 @@ def test_missing_and_partial_cifar_say_what_is_missing(tmp_path, monkeypatch):
         prepare_dataset({"dataset": "cifar100"}, None)
     make_cifar10(tmp_path)
     (tmp_path / "cifar-10-batches-py" / "data_batch_3").unlink()
-    with pytest.raises(DatasetMissing, match=r"lacks data_batch_3"):
+    with pytest.raises(DatasetMissing, match=r"incomplete, missing .*cifar-10-batches-py/data_batch_3\. "):
         load_dataset({"dataset": "cifar10"}, tmp_path)
+    with pytest.raises(DatasetMissing, match=r"cifar-10-batches-py/data_batch_3\. Expected layout"):
+        prepare_dataset({"dataset": "cifar10"}, tmp_path)
     make_cifar100(tmp_path / "c")
     (tmp_path / "c" / "cifar-100-python" / "test").unlink()
     archive(tmp_path / "c", "cifar-100-python", "cifar-100-python.tar.gz")
     import shutil
 
     shutil.rmtree(tmp_path / "c" / "cifar-100-python")
-    with pytest.raises(DatasetMissing, match=r"cifar-100-python.tar.gz lacks cifar-100-python/test"):
+    with pytest.raises(DatasetMissing, match=r"missing .*cifar-100-python.tar.gz: cifar-100-python/test\. "):
+        prepare_dataset({"dataset": "cifar100"}, tmp_path / "c")
+    with pytest.raises(DatasetMissing, match=r"missing .*cifar-100-python.tar.gz: cifar-100-python/test\. "):
         load_dataset({"dataset": "cifar100"}, tmp_path / "c")

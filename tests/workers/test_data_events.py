@@ -226,7 +226,8 @@ def test_downloaded_archives_are_unpacked_offline(tmp_path):
     zip_folder(root / "test.zip", root, "Test")
     assert not (root / "Train").exists()
     unpacked = load_dataset({"dataset": "nmnist", "timesteps": 2}, tmp_path / "zipped")
-    assert torch.equal(unpacked.train_x, load_dataset({"dataset": "nmnist", "timesteps": 2}, tmp_path / "plain").train_x)
+    plain = load_dataset({"dataset": "nmnist", "timesteps": 2}, tmp_path / "plain")
+    assert torch.equal(unpacked.train_x, plain.train_x)
 
     make_cifar10_dvs(tmp_path / "few", per_class=2, events=20)
     with pytest.raises(DatasetMissing, match="too few recordings for a 9:1 split"):
@@ -240,7 +241,8 @@ def test_downloaded_archives_are_unpacked_offline(tmp_path):
             outer.write(root / f"{cls}.zip", f"{cls}.zip")
             (root / f"{cls}.zip").unlink()
     bundle = load_dataset({"dataset": "cifar10_dvs", "timesteps": 2, "cifar10_dvs.resolution": 48}, tmp_path / "dvs")
-    assert bundle.train_y.tolist() == [c for c in range(10) for _ in range(9)] and bundle.val_y.tolist() == list(range(10))
+    assert bundle.train_y.tolist() == [c for c in range(10) for _ in range(9)]
+    assert bundle.val_y.tolist() == list(range(10))
     assert bundle.train_x.dtype == torch.float32
 
 

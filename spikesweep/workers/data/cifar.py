@@ -49,28 +49,40 @@ CIFAR100 = CifarFormat("cifar100", "cifar-100-python", "cifar-100-python.tar.gz"
                        ("train",), ("test",), b"fine_labels", 100)
 
 
+def missing_files(fmt: CifarFormat, data_dir: Path, names: tuple[str, ...]) -> list[str]:
+    """The named batch files absent from the extracted folder (when there is one) or else from the archive."""
+    folder = data_dir / fmt.folder
+    if folder.is_dir():
+        return [str(folder / name) for name in names if not (folder / name).is_file()]
+    with tarfile.open(data_dir / fmt.archive, "r:gz") as tar:
+        members = set(tar.getnames())
+    return [f"{data_dir / fmt.archive}: {fmt.folder}/{name}" for name in names if f"{fmt.folder}/{name}" not in members]
+
+
+def incomplete(fmt: CifarFormat, missing: list[str]) -> DatasetMissing:
+    return DatasetMissing(f"dataset {fmt.name!r} is incomplete, missing {', '.join(missing)}. "
+                          f"Expected layout:\n{fmt.layout()}")
+
+
 def read_batches(fmt: CifarFormat, data_dir: Path, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Images uint8 `[N, 3, 32, 32]` and labels int64 of the named pickle batches, from the folder or archive."""
     batches = []
-    folder, archive = data_dir / fmt.folder, data_dir / fmt.archive
+    folder = data_dir / fmt.folder
     if folder.is_dir():
-        missing = [name for name in names if not (folder / name).is_file()]
+        missing = missing_files(fmt, data_dir, names)
         if missing:
-            raise DatasetMissing(f"dataset {fmt.name!r} is incomplete: {folder} lacks {', '.join(missing)}. "
-                                 f"Expected layout:\n{fmt.layout()}")
+            raise incomplete(fmt, missing)
         for name in names:
             with open(folder / name, "rb") as file:
                 batches.append(pickle.load(file, encoding="bytes"))
     else:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = set(tar.getnames())
-            missing = [name for name in names if f"{fmt.folder}/{name}" not in members]
-            if missing:
-                raise DatasetMissing(f"dataset {fmt.name!r} is incomplete: {archive} lacks "
-                                     f"{', '.join(f'{fmt.folder}/{name}' for name in missing)}. "
-                                     f"Expected layout:\n{fmt.layout()}")
+        with tarfile.open(data_dir / fmt.archive, "r:gz") as tar:
             for name in names:
-                batches.append(pickle.load(tar.extractfile(f"{fmt.folder}/{name}"), encoding="bytes"))
+                try:
+                    member = tar.extractfile(f"{fmt.folder}/{name}")
+                except KeyError:
+                    raise incomplete(fmt, [f"{data_dir / fmt.archive}: {fmt.folder}/{name}"]) from None
+                batches.append(pickle.load(member, encoding="bytes"))
     images = np.concatenate([np.asarray(batch[b"data"], np.uint8) for batch in batches]).reshape(-1, 3, 32, 32)
     labels = np.concatenate([np.asarray(batch[fmt.label_key], np.int64) for batch in batches])
     return images, labels
@@ -92,6 +104,14 @@ def present(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) 
                          f"Expected layout:\n{fmt.layout()}")
 
 
+def check(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) -> None:
+    """Every batch file is there (reads the archive's listing: meant for the driver, once, before trials)."""
+    folder = present(fmt, config, data_dir)
+    missing = missing_files(fmt, folder, fmt.train_files + fmt.val_files)
+    if missing:
+        raise incomplete(fmt, missing)
+
+
 def load_cifar(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
     folder = present(fmt, config, data_dir)
     train_images, train_labels = read_batches(fmt, folder, fmt.train_files)
@@ -109,4 +129,4 @@ for _fmt in (CIFAR10, CIFAR100):
         lambda config, data_dir, fmt=_fmt: load_cifar(fmt, config, data_dir),
         f"CIFAR-{_fmt.num_classes} (50000/10000 32x32 RGB images), python-pickle archive from the data directory",
         input_shape=(3, 32, 32), num_classes=_fmt.num_classes, kind="static", augment=CROP_FLIP,
-        check=lambda config, data_dir, fmt=_fmt: present(fmt, config, data_dir)))
+        check=lambda config, data_dir, fmt=_fmt: check(fmt, config, data_dir)))

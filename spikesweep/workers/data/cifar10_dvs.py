@@ -15,14 +15,15 @@ import numpy as np
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetMissing, DatasetSpec
-from .events import check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path, split_frames, \
-    tonic_dataset
+from .events import (check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path,
+                     split_frames, tonic_dataset)
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_FRACTION = 0.9
 LAYOUT = """  <data_dir>/CIFAR10DVS/<class>/*.aedat4   for the classes """ + ", ".join(CLASS_NAMES) + """
 Get tonic's CIFAR10DVS.zip (figshare 38023437), unzip it and the per-class zips inside it into
-<data_dir>/CIFAR10DVS/ (or just put CIFAR10DVS.zip there), or set `data.download: true` in the study to let tonic download it."""
+<data_dir>/CIFAR10DVS/ (or just put CIFAR10DVS.zip there), or set `data.download: true` in the study to
+let tonic download it."""
 
 declare(
     Knob("cifar10_dvs.resolution", int, 64, "frame height and width (events downsampled from 128x128)",

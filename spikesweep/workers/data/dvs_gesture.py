@@ -12,8 +12,8 @@ from typing import Any, Mapping
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetMissing, DatasetSpec
-from .events import check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path, split_frames, \
-    tonic_dataset
+from .events import (check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path,
+                     split_frames, tonic_dataset)
 
 SPLITS = {"ibmGestureTrain": True, "ibmGestureTest": False}
 CLASSES = 11
@@ -21,7 +21,8 @@ LAYOUT = """  <data_dir>/DVSGesture/ibmGestureTrain/user<NN>_<lighting>/<label 0
   <data_dir>/DVSGesture/ibmGestureTest/user<NN>_<lighting>/<label 0-10>.npy
   (tonic's preprocessed DVS128 Gesture: one (N, 4) array of x, y, p, t[ms] per recording)
 Get ibmGestureTrain.tar.gz and ibmGestureTest.tar.gz (tonic's DVSGesture archives, figshare) and extract both
-into <data_dir>/DVSGesture/ (or just put them there), or set `data.download: true` in the study to let tonic download them."""
+into <data_dir>/DVSGesture/ (or just put them there), or set `data.download: true` in the study to let
+tonic download them."""
 
 declare(
     Knob("dvs_gesture.resolution", int, 128, "frame height and width (events downsampled from 128x128)",

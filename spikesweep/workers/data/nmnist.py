@@ -9,14 +9,15 @@ from typing import Any, Mapping
 
 from ..registries import DATASETS
 from .base import DataBundle, DatasetSpec
-from .events import check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path, split_frames, \
-    tonic_dataset
+from .events import (check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path,
+                     split_frames, tonic_dataset)
 
 SPLITS = {"Train": True, "Test": False}
 LAYOUT = """  <data_dir>/NMNIST/Train/<digit 0-9>/*.bin   (or train.zip there, unpacked on first use)
   <data_dir>/NMNIST/Test/<digit 0-9>/*.bin    (or test.zip there)
 Get N-MNIST from https://www.garrickorchard.com/datasets/n-mnist (Mendeley Data 468j46mzdv) and unzip both
-archives into <data_dir>/NMNIST/ (or just put them there), or set `data.download: true` in the study to let tonic download them."""
+archives into <data_dir>/NMNIST/ (or just put them there), or set `data.download: true` in the study to
+let tonic download them."""
 
 
 ARCHIVES = (("train.zip", "Train"), ("test.zip", "Test"))
