@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .data import DataBundle, load_dataset
+from .data.augment import batch_augmenter
 from .energy import measure_energy
 from .knobs import resolve
 from .model import build_model
@@ -91,14 +92,18 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.d
 
 def train_epoch(model: nn.Module, data: DataBundle, optimizer: torch.optim.Optimizer, generator: torch.Generator,
                 device: torch.device, config: Mapping[str, Any]) -> float:
-    """One pass over the resident training tensors in a seeded order; returns the mean training loss."""
+    """One pass over the resident training tensors in a seeded order, augmented on the device; returns the mean
+    training loss."""
     model.train()
     order = torch.randperm(len(data.train_x), generator=generator).to(device)
+    augment = batch_augmenter(config, data, device, generator)
     loss_sum = torch.zeros((), device=device)
     batch_size = config["batch_size"]
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
         xb, yb = data.train_x[idx], data.train_y[idx]
+        if augment is not None:
+            xb, yb = augment(xb, yb)
         with autocast(device, config):
             logits = model(xb).float()
         loss = nn.functional.cross_entropy(logits, yb, label_smoothing=config["label_smoothing"])
@@ -122,7 +127,7 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     if device.type == "cpu":
         torch.set_num_threads(config["threads"])
     generator = seed_everything(config["seed"])
-    data = load_dataset(config, env.data_dir)
+    data = load_dataset(config, env.data_dir, env.cache_dir)
     data = DataBundle(data.train_x.to(device), data.train_y.to(device), data.val_x.to(device),
                       data.val_y.to(device), data.input_shape, data.num_classes, data.kind)
     model = build_model(config, data.input_shape, data.num_classes).to(device)

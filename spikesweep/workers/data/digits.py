@@ -1,4 +1,7 @@
-"""`digits`: scikit-learn's 8x8 handwritten digits (real data shipped with scikit-learn), fixed split."""
+"""`digits`: scikit-learn's 8x8 handwritten digits (real data shipped with scikit-learn), fixed split.
+
+`digits.upscale` = k resizes the images bilinearly to 8k x 8k (for backbones that downsample several times).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,11 +10,18 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetSpec
 
 SPLIT_SEED = 0  # the train/validation split never depends on the trial seed
 VAL_FRACTION = 0.2
+SIDE = 8
+
+declare(
+    Knob("digits.upscale", int, 1, "resize the 8x8 digits bilinearly by this factor (1 = native 8x8)", low=1, high=16,
+         when={"dataset": ("digits",)}, owner="data"),
+)
 
 
 def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -26,17 +36,31 @@ def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tupl
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
-def load_digits_bundle(config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
+def digit_images(upscale: int = 1) -> tuple[torch.Tensor, np.ndarray]:
+    """All 1797 digits as intensities in [0, 1], `[N, 1, 8k, 8k]` float32, and their labels."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    images = digits.images.astype(np.float32) / 16.0
-    labels = digits.target.astype(np.int64)
+    images = torch.from_numpy(digits.images.astype(np.float32) / 16.0).unsqueeze(1)
+    if upscale > 1:
+        images = torch.nn.functional.interpolate(images, scale_factor=upscale, mode="bilinear", align_corners=False)
+    return images, digits.target.astype(np.int64)
+
+
+def load_digits_bundle(config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
+    images, labels = digit_images(config["digits.upscale"])
     train_idx, val_idx = stratified_split(labels, VAL_FRACTION, SPLIT_SEED)
-    mean, std = images[train_idx].mean(), images[train_idx].std()
-    x = torch.from_numpy((images - mean) / std).unsqueeze(1)
+    pixels = images.numpy()
+    mean, std = pixels[train_idx].mean(), pixels[train_idx].std()
+    x = torch.from_numpy((pixels - mean) / std)
     y = torch.from_numpy(labels)
-    return DataBundle(x[train_idx], y[train_idx], x[val_idx], y[val_idx], (1, 8, 8), 10, "static")
+    return DataBundle(x[train_idx], y[train_idx], x[val_idx], y[val_idx], input_shape(config), 10, "static")
 
 
-DATASETS.add("digits", DatasetSpec(load_digits_bundle, "scikit-learn 8x8 digits (1797 images, 10 classes)"))
+def input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
+    side = SIDE * config["digits.upscale"]
+    return (1, side, side)
+
+
+DATASETS.add("digits", DatasetSpec(load_digits_bundle, "scikit-learn 8x8 digits (1797 images, 10 classes; real, "
+                                   "embedded)", input_shape=input_shape, num_classes=10, kind="static"))
