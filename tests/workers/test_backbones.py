@@ -136,3 +136,26 @@ def test_ms_resnet_without_stem_block_has_no_stem_neuron():
     assert plain.stem_neuron is None
     neurons = [m for m in plain.modules() if isinstance(m, SpikingNeuron)]
     assert len(neurons) == 2 * 8 + 1  # two per MS block, one before the read-out
+
+
+@pytest.mark.parametrize("backbone,shape,maps", [
+    ("resnet20", (3, 32, 32), [(64, 32), (64, 16), (128, 8), (256, 4), (512, 2)]),   # seed-spec 2.8
+    ("resnet19", (3, 32, 32), [(128, 32), (256, 16), (512, 8)]),
+    ("resnet18", (3, 224, 224), [(64, 112), (64, 56), (128, 28), (256, 14), (512, 7)]),
+    ("ms_resnet18", (2, 48, 48), [(64, 48), (128, 48), (256, 24), (512, 12)]),
+    ("ms_resnet34", (3, 224, 224), [(64, 56), (128, 28), (256, 14), (512, 7)]),        # DTA paper Table 1
+    ("vgg13", (3, 32, 32), [(64, 32), (128, 16), (256, 8), (512, 4), (512, 2)]),
+])
+def test_layout_spiking_map_sizes(backbone, shape, maps):
+    """The (channels, size) of the maps every spiking neuron sees, in order of first appearance."""
+    from spikesweep.workers.summary import summarize
+
+    model = build_model({"backbone": backbone, "timesteps": 1}, shape, 10)
+    seen = []
+    for row in summarize(model, shape)["layers"]:
+        if row["kind"] == "neuron":
+            channels, height, width = row["out_shape"]
+            assert height == width
+            if (channels, height) not in seen:
+                seen.append((channels, height))
+    assert seen == maps
