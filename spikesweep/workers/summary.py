@@ -3,7 +3,8 @@
 Kinds: `conv`, `bn` (batch norm), `linear`, `neuron` (parameters of spiking neurons, e.g. learnable leaks),
 `attention:<name>` (everything defined in `workers/attention/<name>.py`, such as FSTA's W_t and compression conv,
 whatever its layer type) and `other`. A parameter belongs to the nearest enclosing module that is a spiking neuron
-or an attention module, else to its own layer's type.
+or an attention module, else to its own layer's type. Neurons and attention modules are listed as single layers;
+an attention module inside a neuron gets a row of its own.
 """
 from __future__ import annotations
 
@@ -69,10 +70,31 @@ def _layers(model: nn.Module) -> list[dict[str, Any]]:
                 visit(f"{name}.{child_name}" if name else child_name, child, folded or isinstance(module, SeqFold))
             return
         params = sum(p.numel() for p in module.parameters())
+        if kind == "neuron":  # attention modules living inside a neuron (STAA-style) keep their own kind
+            for inner_name, inner in _attention_parts(module):
+                inner_params = sum(p.numel() for p in inner.parameters())
+                rows.append(_row(f"{name}.{inner_name}", inner, _attention_or_other(inner), inner_params, False))
+                params -= inner_params
         rows.append(_row(name, module, kind or _layer_kind(module), params, folded))
 
     visit("", model, False)
     return rows
+
+
+def _attention_parts(neuron: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The outermost attention-defined submodules of a neuron."""
+    found: list[tuple[str, nn.Module]] = []
+
+    def visit(prefix: str, module: nn.Module) -> None:
+        for child_name, child in module.named_children():
+            path = f"{prefix}.{child_name}" if prefix else child_name
+            if attention_name(child) is not None:
+                found.append((path, child))
+            else:
+                visit(path, child)
+
+    visit("", neuron)
+    return found
 
 
 def _attention_or_other(module: nn.Module) -> str:

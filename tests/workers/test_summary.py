@@ -87,3 +87,17 @@ def test_inspect_bad_input_exits_2_naming_the_knob(capsys, args, needle):
 def test_inspect_bad_shape(capsys):
     status, _, err = run_cli(capsys, "--input-shape", "3,32", "--num-classes", "10")
     assert status == 2 and "C,H,W" in err
+
+
+def test_attention_inside_a_neuron_keeps_its_kind():
+    from spikesweep.workers.attention.fsta import FSTA
+
+    class GatedNeuron(LeakyNeuron):  # a neuron that owns an attention module (as STAA's does)
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = FSTA(channels=3, timesteps=2, kernel=3)
+
+    model = nn.Sequential(nn.Linear(4, 3), GatedNeuron())
+    assert count_by_kind(model) == {"linear": 15, "neuron": 3, "attention:fsta": 9 * 49 + 4 + 4}
+    names = [row["name"] for row in summarize(model)["layers"]]
+    assert names == ["0", "1.gate", "1"]
