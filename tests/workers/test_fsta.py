@@ -147,3 +147,12 @@ def test_fsta_sits_inside_every_lif_on_the_input_current():
 def test_wrong_number_of_steps_is_refused():
     with pytest.raises(ValueError, match="T = 2"):
         FSTA(channels=2, timesteps=2, kernel=3)(torch.zeros(3, 1, 2, 4, 4))
+
+
+def test_runs_under_bf16_autocast_close_to_fp32():
+    torch.manual_seed(2)
+    module = FSTA(channels=4, timesteps=2, kernel=7, combination="serial_channel")
+    x = torch.randn(2, 2, 4, 9, 9)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = module(x.bfloat16())
+    assert torch.allclose(low.float(), module(x), rtol=0.05, atol=0.05)
