@@ -112,18 +112,30 @@ class FSTA(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[0] != self.timesteps:
             raise ValueError(f"FSTA was built for T = {self.timesteps} time steps, got an input with {x.shape[0]}")
+        # Every branch is x times gates that each lack some dimensions, so the gates are combined first and x is
+        # multiplied once: X_t = x (1 + w_T), X_s = X_t (1 + w_S) (serial) or x (1 + w_S) (parallel), and the
+        # DCT input sum_C mean_T X_t is a weighted sum of the channel sums.
         pooled = self.alpha * x.mean((3, 4)) + self.beta * x.amax((3, 4))  # M: [T, B, C]
         mixed = self.time_fc(pooled.permute(1, 2, 0))  # W_t across time for every (b, c): [B, C, T]
-        x_t = x * (1 + torch.sigmoid(mixed.mean(1)).t()[:, :, None, None, None])
-        if self.channel_fc is not None:  # mode c (derived, seed-spec 2.6): X_c replaces X_t from here on
-            channel_gate = torch.sigmoid(self.channel_fc(pooled).mean(0))  # [B, C]
-            x_t = x_t * (1 + channel_gate[None, :, :, None, None])
-        spatial_input = x if self.combination == "parallel" else x_t
-        x_s = spatial_input * (1 + torch.sigmoid(self.spatial_logits(spatial_input)).unsqueeze(0))
-        return (self.t * x_t + self.s * x_s) / 2
+        time_weight = (1 + torch.sigmoid(mixed.mean(1))).t()  # 1 + w_T: [T, B]
+        gate = time_weight[:, :, None, None, None]
+        if self.channel_fc is not None:  # mode c (derived, seed-spec 2.6): X_c = X_t (1 + w_C) replaces X_t
+            channel_weight = 1 + torch.sigmoid(self.channel_fc(pooled).mean(0))  # [B, C]
+            channel_sum = torch.einsum("tbchw,bc->tbhw", x, channel_weight)
+            gate = gate * channel_weight[None, :, :, None, None]
+        else:
+            channel_sum = x.sum(2)  # [T, B, H, W]
+        if self.combination == "parallel":
+            spatial_source = channel_sum.mean(0)  # SA sees the raw input
+        else:
+            spatial_source = (channel_sum * time_weight[:, :, None, None]).mean(0)  # sum_C mean_T X_t
+        spatial_weight = 1 + torch.sigmoid(self.compress(self._dct(spatial_source.unsqueeze(1)))).unsqueeze(0)
+        if self.combination == "parallel":
+            return x * (self.t * gate + self.s * spatial_weight) / 2
+        return x * (gate * ((self.t + self.s * spatial_weight) / 2))
 
     def spatial_logits(self, y: torch.Tensor) -> torch.Tensor:
-        """SA logits `[B, 1, H, W]`: the compression conv on the frequency maps of `y`."""
+        """SA logits `[B, 1, H, W]` of an input `y` `[T, B, C, H, W]`: the compression conv on its frequency maps."""
         return self.compress(self.frequency_maps(y))
 
     def frequency_maps(self, y: torch.Tensor) -> torch.Tensor:
@@ -131,7 +143,9 @@ class FSTA(nn.Module):
 
         Equal to the reference code's conv with the filter replicated over all C input channels, at 1/C the cost.
         """
-        channel_sum = y.mean(0).sum(1, keepdim=True)
+        return self._dct(y.mean(0).sum(1, keepdim=True))
+
+    def _dct(self, channel_sum: torch.Tensor) -> torch.Tensor:
         return F.conv2d(channel_sum, self.dct.to(channel_sum.dtype), padding=self.kernel // 2)
 
     def extra_repr(self) -> str:
