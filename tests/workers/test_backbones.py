@@ -159,3 +159,17 @@ def test_layout_spiking_map_sizes(backbone, shape, maps):
             if (channels, height) not in seen:
                 seen.append((channels, height))
     assert seen == maps
+
+
+@pytest.mark.parametrize("backbone", ["resnet20", "ms_resnet18", "vgg13"])
+def test_same_seed_same_network(backbone):
+    knobs = {"backbone": backbone, "attention": "fsta", "timesteps": 2}
+    torch.manual_seed(3)
+    first = build_model(knobs, (3, 8, 8), 4)
+    torch.manual_seed(3)
+    second = build_model(knobs, (3, 8, 8), 4)
+    torch.manual_seed(4)
+    other = build_model(knobs, (3, 8, 8), 4)
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.equal(first(x), second(x))
+    assert not torch.equal(first.backbone.readout.fc.inner.weight, other.backbone.readout.fc.inner.weight)
