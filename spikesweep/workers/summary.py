@@ -73,7 +73,7 @@ def _layers(model: nn.Module) -> list[dict[str, Any]]:
         if kind == "neuron":  # attention modules living inside a neuron (STAA-style) keep their own kind
             for inner_name, inner in _attention_parts(module):
                 inner_params = sum(p.numel() for p in inner.parameters())
-                rows.append(_row(f"{name}.{inner_name}", inner, _attention_or_other(inner), inner_params, False))
+                rows.append(_row(f"{name}.{inner_name}", inner, _attention_or_other(inner), inner_params, None))
                 params -= inner_params
         rows.append(_row(name, module, kind or _layer_kind(module), params, folded))
 
@@ -102,7 +102,7 @@ def _attention_or_other(module: nn.Module) -> str:
     return f"attention:{name}" if name else _layer_kind(module)
 
 
-def _row(name: str, module: nn.Module, kind: str, params: int, folded: bool) -> dict[str, Any]:
+def _row(name: str, module: nn.Module, kind: str, params: int, folded: bool | None) -> dict[str, Any]:
     return {"name": name, "type": type(module).__name__, "kind": kind, "params": params,
             "detail": module.extra_repr(), "folded": folded}
 
@@ -114,6 +114,9 @@ def _output_shapes(model: nn.Module, rows: list[dict[str, Any]], inputs: torch.T
     shapes: dict[str, tuple[int, ...]] = {}
     handles = []
     for row in rows:
+        if row["folded"] is None:  # inside a neuron: its layout per call is the neuron's business
+            continue
+
         def hook(module: nn.Module, args: tuple, output: Any, name: str = row["name"],
                  leading: int = 1 if row["folded"] else 2) -> None:
             if isinstance(output, torch.Tensor) and name not in shapes:

@@ -99,5 +99,6 @@ def test_attention_inside_a_neuron_keeps_its_kind():
 
     model = nn.Sequential(nn.Linear(4, 3), GatedNeuron())
     assert count_by_kind(model) == {"linear": 15, "neuron": 3, "attention:fsta": 9 * 49 + 4 + 4}
-    names = [row["name"] for row in summarize(model)["layers"]]
-    assert names == ["0", "1.gate", "1"]
+    layers = summarize(model, (4,))["layers"]
+    assert [row["name"] for row in layers] == ["0", "1.gate", "1"]
+    assert layers[1]["out_shape"] is None  # called inside the neuron: no per-sample shape is claimed
