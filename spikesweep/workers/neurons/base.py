@@ -62,7 +62,18 @@ def _atan(x: torch.Tensor, width: float) -> torch.Tensor:
     return alpha / 2 / (1 + (math.pi / 2 * alpha * x) ** 2)
 
 
-for _name, _fn in {"rectangle": _rectangle, "triangle": _triangle, "sigmoid": _sigmoid, "atan": _atan}.items():
+def _tanh_window(x: torch.Tensor, width: float, sharpness: float = 1.0) -> torch.Tensor:
+    # FSTA's `spike_activation`: derivative of [tanh(k(clip(z,0,1) - 1/2)) + tanh(k/2)] / (2 tanh(k/2)) with
+    # z = x / width + 1/2, k = 1 (the code's temp=3 is never passed). The window is closed like torch.clamp's.
+    z = x / width
+    inside = (z.abs() <= 0.5).to(x.dtype)
+    sech = 1.0 / torch.cosh(sharpness * z)
+    return inside * sharpness * sech * sech / (2.0 * math.tanh(sharpness / 2.0)) / width
+
+
+_SHAPES = {"rectangle": _rectangle, "triangle": _triangle, "sigmoid": _sigmoid, "atan": _atan,
+           "tanh_window": _tanh_window}
+for _name, _fn in _SHAPES.items():
     SURROGATES.add(_name, _make_spike_fn(_name, _fn))
 
 
