@@ -1,4 +1,4 @@
-"""Energy from stored op counts: pure functions, no model and no torch, so any finished trial can be re-scored.
+"""Energy from stored op counts: pure functions of numbers (no model, no forward pass), to re-score any trial.
 
 Counts come as a trial's flat metrics (`ops_paper_acs`, `ops_paper_macs`, ...), as nested totals
 (`{"paper": {"acs", "macs", ...}}` or inspect's `{"ops": {...}}`), or as the per-layer table (`energy_layers`).
