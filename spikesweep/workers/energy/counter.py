@@ -59,7 +59,13 @@ class EnergyReport:
         return metrics
 
     def layer_table(self) -> list[dict[str, Any]]:
-        """The JSON-serialisable per-layer table: op rows then firing-rate rows (see `kind`)."""
+        """The JSON-serialisable per-layer table (trial metric `energy_layers`), per image, summed over T.
+
+        `kind: "ops"` rows: layer, op (module class, or conv/matmul/norm/pool/elementwise at the dispatcher),
+        flops, acs, macs, elementwise, spike_input, input_rate, in_paper. Rows with `in_paper` make up the paper
+        accounting; all rows make up the full one (`rescore.op_totals`). `kind: "neuron"` rows: layer,
+        firing_rate, neurons (per image and step), steps, spikes_per_image.
+        """
         return [*self.per_layer, *self.firing_rates]
 
 

@@ -14,8 +14,10 @@ OP_FIELDS = ("flops", "acs", "macs", "elementwise")
 
 
 def check_accounting(accounting: str) -> str:
+    """`accounting` itself, or a ValueError naming the knob and the allowed values."""
     if accounting not in ACCOUNTINGS:
-        raise ValueError(f"energy.accounting: {accounting!r} is not a valid choice (allowed: {' | '.join(ACCOUNTINGS)})")
+        allowed = " | ".join(ACCOUNTINGS)
+        raise ValueError(f"energy.accounting: {accounting!r} is not a valid choice (allowed: {allowed})")
     return accounting
 
 
