@@ -194,10 +194,13 @@ def test_metrics_and_layer_table_are_flat_and_json_serialisable():
     config = resolve({"energy.preset": "horowitz45_int8"})
     report = measure_energy(toy_network(lambda: Constant(1.0)), torch.randn(3, 1, 4, 4), config)
     metrics = report.metrics()
-    expected = {"energy_mj", "firing_rate", "firing_rate_weighted", "ops_paper_flops", "ops_paper_acs",
-                "ops_paper_macs", "ops_full_flops", "ops_full_acs", "ops_full_macs", "ops_full_elementwise"}
+    expected = {"energy_mj", "energy_paper_mj", "energy_full_mj", "firing_rate", "firing_rate_weighted",
+                "ops_paper_flops", "ops_paper_acs", "ops_paper_macs", "ops_full_flops", "ops_full_acs",
+                "ops_full_macs", "ops_full_elementwise"}
     assert set(metrics) == expected and all(isinstance(v, float) for v in metrics.values())
     assert metrics["energy_mj"] == pytest.approx((metrics["ops_paper_acs"] * 0.03 + 800.0 * 0.23) * 1e-9)
+    assert metrics["energy_paper_mj"] == metrics["energy_mj"]
+    assert metrics["energy_full_mj"] == pytest.approx((metrics["ops_full_acs"] * 0.03 + 800.0 * 0.23) * 1e-9)
     table = json.loads(json.dumps(report.layer_table()))
     assert {row["kind"] for row in table} == {"ops", "neuron"}
     assert sum(row["macs"] for row in table if row["kind"] == "ops" and row["in_paper"]) == 800.0

@@ -51,10 +51,13 @@ class EnergyReport:
         return self.paper if self.accounting == "paper" else self.full
 
     def metrics(self) -> dict[str, float]:
-        """Flat scalar metrics: energy, firing rates and the raw counts of both accountings (for re-scoring)."""
+        """Flat scalar metrics: energy (chosen accounting, and each accounting under the same preset), firing
+        rates and the raw counts of both accountings (for re-scoring)."""
         metrics = {"energy_mj": self.energy_mj, "firing_rate": self.firing_rate,
                    "firing_rate_weighted": self.firing_rate_weighted}
+        preset = preset_named(self.preset)
         for accounting, totals in (("paper", self.paper), ("full", self.full)):
+            metrics[f"energy_{accounting}_mj"] = preset.energy_mj(totals["acs"], totals["macs"])
             metrics.update({f"ops_{accounting}_{name}": value for name, value in totals.items()})
         return metrics
 
