@@ -114,8 +114,8 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
 
     Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, firing_rate(_weighted),
     energy_mj (and energy_paper_mj / energy_full_mj), the op counts of both accountings (`ops_paper_acs`, ...,
-    `ops_full_elementwise`) and
-    `energy_layers`, the per-layer table (a list of dicts, for an artifact; see `EnergyReport.layer_table`).
+    `ops_full_elementwise`) and `energy_layers`, the per-layer table (a list of dicts, for an artifact; see
+    `EnergyReport.layer_table`).
     Raises `TrialDiverged` when the loss stops being finite.
     """
     config = resolve(config)
