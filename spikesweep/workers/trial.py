@@ -117,8 +117,10 @@ def train_epoch(model: nn.Module, data: DataBundle, optimizer: torch.optim.Optim
 def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = None) -> dict[str, Any]:
     """Train one configuration, calling `report(metrics)` after every epoch; returns the last metrics.
 
-    Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, firing_rate, energy_mj and
-    the op counts.
+    Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, firing_rate(_weighted),
+    energy_mj (and energy_paper_mj / energy_full_mj), the op counts of both accountings (`ops_paper_acs`, ...,
+    `ops_full_elementwise`) and `energy_layers`, the per-layer table (a list of dicts, for an artifact; see
+    `EnergyReport.layer_table`).
     Raises `TrialDiverged` when the loss stops being finite.
     """
     config = resolve(config)
@@ -144,6 +146,7 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
         accuracy, val_loss = evaluate(model, data.val_x, data.val_y, device, config)
         energy = measure_energy(model, energy_inputs, config)
         metrics = {"epoch": epoch + 1, "accuracy": accuracy, "loss": train_loss, "val_loss": val_loss,
-                   "lr": learning_rate(config, epoch), "params": params, **energy.metrics()}
+                   "lr": learning_rate(config, epoch), "params": params, **energy.metrics(),
+                   "energy_layers": energy.layer_table()}
         report(metrics)
     return metrics

@@ -1,4 +1,9 @@
-"""First-estimate op counter: conv/linear FLOPs, split into ACs (spike inputs) and MACs (real inputs)."""
+"""`measure_energy`: firing rates, op counts under both accountings and energy of eval-mode forward passes.
+
+Counts are per image, summed over the T time steps. `paper` = syops-counter semantics (the FSTA/STAA tables),
+`full` = `paper` plus every conv / matrix product / norm / pool that runs outside counted `nn` modules (functional
+DCT banks and attention ops), with element-wise arithmetic (neuron updates, gates) in its own column.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,64 +12,96 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ..neurons.base import SpikingNeuron
-from ..registries import ENERGY_PRESETS
+from .engine import Counts, CountingSession
+from .rescore import check_accounting, op_totals, preset_named
+
+MEASURE_BATCH = 256  # images per counted forward pass
 
 
 @dataclass
 class EnergyReport:
-    """Per-image totals (summed over T) and the network firing rate."""
+    """Per-image totals of both accountings, firing rates, the energy of the chosen accounting, per-layer rows."""
 
-    acs: float
-    macs: float
-    flops: float
-    firing_rate: float
+    paper: dict[str, float]  # flops, acs, macs
+    full: dict[str, float]  # flops, acs, macs, elementwise
+    firing_rate: float  # mean over spiking layers of the per-layer rate
+    firing_rate_weighted: float  # all spikes / all neuron-steps (weighted by neurons)
     energy_mj: float
-    per_layer: list[dict[str, Any]] = field(default_factory=list)
+    accounting: str = "paper"
+    preset: str = "horowitz45_fp32"
+    per_layer: list[dict[str, Any]] = field(default_factory=list)  # op rows, one per (layer, op)
+    firing_rates: list[dict[str, Any]] = field(default_factory=list)  # one row per spiking layer
+    images: int = 0
+
+    @property
+    def acs(self) -> float:
+        return self.totals["acs"]
+
+    @property
+    def macs(self) -> float:
+        return self.totals["macs"]
+
+    @property
+    def flops(self) -> float:
+        return self.totals["flops"]
+
+    @property
+    def totals(self) -> dict[str, float]:
+        """Totals of the accounting `energy_mj` was computed from."""
+        return self.paper if self.accounting == "paper" else self.full
 
     def metrics(self) -> dict[str, float]:
-        return {"energy_mj": self.energy_mj, "firing_rate": self.firing_rate, "ops_acs": self.acs,
-                "ops_macs": self.macs, "ops_flops": self.flops}
+        """Flat scalar metrics: energy (chosen accounting, and each accounting under the same preset), firing
+        rates and the raw counts of both accountings (for re-scoring)."""
+        metrics = {"energy_mj": self.energy_mj, "firing_rate": self.firing_rate,
+                   "firing_rate_weighted": self.firing_rate_weighted}
+        preset = preset_named(self.preset)
+        for accounting, totals in (("paper", self.paper), ("full", self.full)):
+            metrics[f"energy_{accounting}_mj"] = preset.energy_mj(totals["acs"], totals["macs"])
+            metrics.update({f"ops_{accounting}_{name}": value for name, value in totals.items()})
+        return metrics
+
+    def layer_table(self) -> list[dict[str, Any]]:
+        """The JSON-serialisable per-layer table (trial metric `energy_layers`), per image, summed over T.
+
+        `kind: "ops"` rows: layer, op (module class, or conv/matmul/norm/pool/elementwise at the dispatcher),
+        flops, acs, macs, elementwise, spike_input, input_rate, in_paper. Rows with `in_paper` make up the paper
+        accounting; all rows make up the full one (`rescore.op_totals`). `kind: "neuron"` rows: layer,
+        firing_rate, neurons (per image and step), steps, spikes_per_image.
+        """
+        return [*self.per_layer, *self.firing_rates]
 
 
-def _dense_flops(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> float:
-    if isinstance(module, nn.Conv2d):
-        per_position = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
-        return float(per_position * output.numel())
-    return float(module.in_features * output.numel())
+def report_from_counts(counts: Counts, preset: str, accounting: str) -> EnergyReport:
+    """Totals, firing-rate averages and energy of what a counting session measured."""
+    check_accounting(accounting)
+    rows = [row.as_dict() for row in counts.ops]
+    neuron_rows = [row.as_dict(counts.images) for row in counts.neurons]
+    paper, full = op_totals(rows, "paper"), op_totals(rows, "full")
+    rates = [row.firing_rate for row in counts.neurons]
+    elements = sum(row.elements for row in counts.neurons)
+    weighted = sum(float(row.spikes) for row in counts.neurons) / elements if elements else 0.0
+    chosen = paper if accounting == "paper" else full
+    energy = preset_named(preset).energy_mj(chosen["acs"], chosen["macs"])
+    return EnergyReport(paper, full, sum(rates) / len(rates) if rates else 0.0, weighted, energy, accounting,
+                        preset, rows, neuron_rows, counts.images)
 
 
-@torch.no_grad()
-def measure_energy(model: nn.Module, inputs: torch.Tensor, config: Mapping[str, Any]) -> EnergyReport:
-    """Count ops of one eval-mode forward over `inputs`; spike inputs are those with values in {0, 1}."""
-    rows: list[dict[str, Any]] = []
-
-    def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-        x = args[0]
-        flops = _dense_flops(module, x, output)
-        is_spike = bool(((x == 0) | (x == 1)).all())
-        rate = float(x.float().mean()) if is_spike else 1.0
-        rows.append({"layer": names[module], "flops": flops, "spike_input": is_spike,
-                     "acs": flops * rate if is_spike else 0.0, "macs": 0.0 if is_spike else flops})
-
-    names = {m: n for n, m in model.named_modules()}
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+def count_model(model: nn.Module, inputs: torch.Tensor, firing_rate: float | None = None,
+                batch: int = MEASURE_BATCH) -> Counts:
+    """Counts of eval-mode forward passes of `model` over `inputs` (first dimension = images), in batches."""
     was_training = model.training
     model.eval()
     try:
-        model(inputs)
+        with CountingSession(model, firing_rate) as session:
+            for start in range(0, inputs.shape[0], batch):
+                session.run(inputs[start:start + batch])
+        return session.counts()
     finally:
-        for h in handles:
-            h.remove()
         model.train(was_training)
-    spikes = neurons = 0.0
-    for module in model.modules():
-        if isinstance(module, SpikingNeuron) and hasattr(module, "last_spike_count"):
-            spikes += float(module.last_spike_count)
-            neurons += module.last_neuron_count * module.last_steps
-    images = inputs.shape[0]
-    acs = sum(r["acs"] for r in rows) / images
-    macs = sum(r["macs"] for r in rows) / images
-    flops = sum(r["flops"] for r in rows) / images
-    preset = ENERGY_PRESETS.get(config["energy.preset"])
-    return EnergyReport(acs, macs, flops, spikes / max(neurons, 1.0), preset.energy_mj(acs, macs), rows)
+
+
+def measure_energy(model: nn.Module, inputs: torch.Tensor, config: Mapping[str, Any]) -> EnergyReport:
+    """Count ops and spikes of one eval-mode pass over `inputs`; energy from `energy.preset` x `energy.accounting`."""
+    counts = count_model(model, inputs)
+    return report_from_counts(counts, config["energy.preset"], config.get("energy.accounting", "paper"))

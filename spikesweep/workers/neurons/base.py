@@ -16,10 +16,15 @@ class SpikingNeuron(nn.Module):
     """A multi-step neuron: input current `[T, B, ...]` -> binary spikes `[T, B, ...]`.
 
     State lives only for the duration of one forward call. `last_spike_count` and `last_neuron_count` record
-    the previous forward's totals (as tensors, no host sync) for firing-rate monitors.
+    the previous forward's totals (as tensors, no host sync) for firing-rate monitors, unless `record_counts` is
+    off (the energy counter turns it off: it counts spikes itself and must not see this bookkeeping as network ops).
     """
 
+    record_counts: bool = True
+
     def record(self, spikes: torch.Tensor) -> torch.Tensor:
+        if not self.record_counts:
+            return spikes
         self.last_spike_count = spikes.detach().sum()
         self.last_neuron_count = spikes[0].numel()  # neurons x batch, per time step
         self.last_steps = spikes.shape[0]
