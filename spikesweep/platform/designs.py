@@ -162,18 +162,21 @@ def sample(trial: Any, study: StudyFile, design: SearchDesign) -> dict[str, Any]
     return {**sampled, "seed": seed}
 
 
-def search_space(study: StudyFile) -> Callable[[Any], dict[str, Any]]:
-    """A define-by-run space for OptunaSearch: samples the space and returns the fixed knobs (base, seed)."""
-    design = study.design
-    assert isinstance(design, SearchDesign)
+class SearchSpace:
+    """A define-by-run space for OptunaSearch (picklable, as Tune checkpoints its searcher).
 
-    def define(trial: Any) -> dict[str, Any]:
-        values = sample(trial, study, design)
-        fixed = {name: value for name, value in study.base.items() if name not in values}
+    Samples the space and returns the fixed knobs (base, seed) for Tune to merge into the trial's config.
+    """
+
+    def __init__(self, study: StudyFile) -> None:
+        assert isinstance(study.design, SearchDesign)
+        self.study = study
+
+    def __call__(self, trial: Any) -> dict[str, Any]:
+        values = sample(trial, self.study, self.study.design)
+        fixed = {name: value for name, value in self.study.base.items() if name not in values}
         fixed["seed"] = values["seed"]
         return fixed
-
-    return define
 
 
 def search_spec(study: StudyFile, params: dict[str, Any]) -> TrialSpec:

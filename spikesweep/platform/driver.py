@@ -10,9 +10,9 @@ import numpy as np
 
 from ..workers import KNOBS
 from .callbacks import Progress, StoreCallback, StudyContext
-from .designs import TrialSpec, search_space, search_spec, varying_knobs
+from .designs import SearchSpace, TrialSpec, search_spec, varying_knobs
 from .home import Home
-from .pareto import front, hypervolume, make_searcher, open_study, reference_point
+from .pareto import front, hypervolume, open_study, reference_point
 from .ray_runtime import start_ray, trial_resources
 from .store import Registry
 from .tracking import Tracker
@@ -138,10 +138,11 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
                                optuna_study, _spec_lookup(loaded), varying_knobs(loaded.specs))
         search_alg = None
         if study.design.kind == "search":
+            from .searcher import make_searcher
+
             context.searcher = search_alg = make_searcher(
-                search_space(study), name, home.optuna_uri, study.objectives, study.design.sampler,
-                study.design.n_trials, study.seeds[0], study.design.points_to_evaluate,
-                lambda trial_id: callback.specs[trial_id].config["epochs"], context.failures)
+                SearchSpace(study), name, home.optuna_uri, study.objectives, study.design.sampler,
+                study.design.n_trials, study.seeds[0], study.design.points_to_evaluate, context.failures)
             param_space: dict[str, Any] = {}
             num_samples = study.design.n_trials
         else:

@@ -1,8 +1,8 @@
 """Optuna, driver side only: one RDB study per spikesweep study; the Pareto front and its hypervolume.
 
 Grid and ablation trials are added by the driver as finished trials (COMPLETE with values, FAIL with a reason,
-PRUNED when stopped early). Search studies are sampled by `MOOptunaSearch`, which tells early-stopped trials
-PRUNED instead of COMPLETE so that they never reach the front.
+PRUNED when stopped early). Search studies are sampled by `searcher.MOOptunaSearch`, which tells early-stopped
+trials PRUNED instead of COMPLETE so that they never reach the front.
 """
 from __future__ import annotations
 
@@ -106,45 +106,6 @@ def hypervolume(front_values: np.ndarray, ref: np.ndarray, directions: Sequence[
         if losses.shape[1] != 2:
             raise
         return _hypervolume_2d(losses, ref)
-
-
-def make_searcher(space: Callable[[Any], dict], study_name: str, url: str, objectives: Mapping[str, str],
-                  sampler: str, n_trials: int, seed: int, points: list[dict[str, Any]],
-                  final_epochs: Callable[[str], int], failures: Mapping[str, str]):
-    """An MO-aware OptunaSearch over a define-by-run space, writing to the RDB study."""
-    from ray.tune.search.optuna import OptunaSearch
-
-    class MOOptunaSearch(OptunaSearch):
-        """Tells trials stopped before their last epoch PRUNED and failed ones FAIL with their reason."""
-
-        def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-            ot_trial = self._ot_trials.get(trial_id)
-            if ot_trial is None or trial_id in self._completed_trials:
-                return
-            reason = failures.get(trial_id) or (result or {}).get("error")
-            if error or reason:
-                ot_trial.set_user_attr(FAIL_REASON, reason or "the trial process failed")
-                self._ot_study.tell(ot_trial, state=TrialState.FAIL)
-            elif result and result.get("epoch", 0) < final_epochs(trial_id):
-                ot_trial.set_user_attr("stopped_at_epoch", result.get("epoch"))
-                self._ot_study.tell(ot_trial, state=TrialState.PRUNED)
-            elif result and objective_values(result, list(objectives)) is None:
-                ot_trial.set_user_attr(FAIL_REASON, "an objective is missing or not finite")
-                self._ot_study.tell(ot_trial, state=TrialState.FAIL)
-            else:
-                super().on_trial_complete(trial_id, result, error)
-                return
-            self._completed_trials.add(trial_id)
-
-    samplers = {
-        "tpe": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True,
-                                                  n_startup_trials=max(2, min(10, n_trials // 3))),
-        "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2, min(50, n_trials // 2))),
-        "random": lambda: optuna.samplers.RandomSampler(seed=seed),
-    }
-    return MOOptunaSearch(space=space, metric=list(objectives), mode=list(objectives.values()),
-                          points_to_evaluate=points or None, sampler=samplers[sampler](), study_name=study_name,
-                          storage=storage(url))
 
 
 def optuna_number(searcher: Any, trial_id: str) -> int | None:

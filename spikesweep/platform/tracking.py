@@ -5,6 +5,7 @@ Everything goes through an `MlflowClient` bound to the home's tracking URI; the 
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ class Tracker:
         self.uri = tracking_uri
         self.artifact_root = artifact_root
         self.client = _client(tracking_uri)
+        for name in ("mlflow", "alembic"):  # table creation chatter on a fresh store (set after mlflow's import)
+            logging.getLogger(name).setLevel(logging.WARNING)
 
     def start_study(self, name: str, description: str, resolved: dict[str, Any]) -> tuple[str, str]:
         """Create (or reuse) the study's experiment and open its parent run: (experiment id, parent run id)."""
