@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -48,7 +49,7 @@ def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) 
         key = repr(sorted(key_knobs.items()))
         if key not in seen:
             seen.add(key)
-            prepare(config, data_dir, home.cache_dir)
+            prepare(config, Path(data_dir).expanduser() if data_dir else None, home.cache_dir)
 
 
 def _scheduler(loaded: LoadedStudy):
