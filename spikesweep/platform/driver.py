@@ -13,7 +13,7 @@ from ..workers import KNOBS
 from .callbacks import Progress, StoreCallback, StudyContext
 from .designs import SearchSpace, TrialSpec, search_spec, varying_knobs
 from .home import Home
-from .pareto import front, hypervolume, open_study, reference_point
+from .pareto import FAIL_REASON, add_finished_trial, front, hypervolume, open_study, reference_point
 from .ray_runtime import start_ray, trial_resources
 from .store import Registry
 from .tracking import Tracker
@@ -99,17 +99,26 @@ def _spec_lookup(loaded: LoadedStudy) -> Callable[[dict[str, Any]], TrialSpec]:
     return lambda config: search_spec(loaded.study, config)
 
 
-def _close_unfinished(registry: Registry, tracker: Tracker, optuna_study: Any, name: str) -> None:
-    """Trials left running by an interruption: FAIL everywhere, with the reason."""
+def _close_unfinished(context: StudyContext) -> None:
+    """Trials left running by an interruption: FAIL everywhere (registry, MLflow, Optuna), reason "interrupted"."""
     from optuna.trial import TrialState
 
+    registry, name = context.registry, context.name
     for trial in registry.trials(name):
-        if trial.state == "RUNNING":
-            registry.update_trial(name, trial.ray_trial_id, state="FAIL", error="interrupted")
-            if trial.mlflow_run_id:
-                tracker.end_trial(trial.mlflow_run_id, "KILLED", "interrupted")
-    for frozen in optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-        optuna_study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
+        if trial.state != "RUNNING":
+            continue
+        number = trial.optuna_trial_number
+        if context.searcher is None:  # grid/ablation: the driver adds the Optuna trial itself
+            params = {knob: trial.config[knob] for knob in context.choices}
+            number = add_finished_trial(context.optuna_study, TrialState.FAIL, None, params, context.choices,
+                                        {"arm": trial.arm, "seed": trial.seed, "ray_trial_id": trial.ray_trial_id,
+                                         FAIL_REASON: "interrupted"})
+        registry.update_trial(name, trial.ray_trial_id, state="FAIL", error="interrupted",
+                              optuna_trial_number=number)
+        if trial.mlflow_run_id:
+            context.tracker.end_trial(trial.mlflow_run_id, "KILLED", "interrupted")
+    for frozen in context.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
+        context.optuna_study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
 
 
 def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
@@ -168,7 +177,7 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
             interrupted = True
         interrupted = interrupted or progress.done < progress.total
         if interrupted:
-            _close_unfinished(registry, tracker, optuna_study, name)
+            _close_unfinished(context)
         outcome = summarize(optuna_study, registry, name, study.objectives)
         outcome.status = "interrupted" if interrupted else "completed"
         _log_summary(tracker, parent_run_id, outcome, "KILLED" if interrupted else "FINISHED")
