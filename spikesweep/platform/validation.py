@@ -76,6 +76,8 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
                                                      f"(allowed: 1 .. {max_epochs})")
     if study.data_dir and not Path(study.data_dir).expanduser().is_dir():
         problems.error("data_dir", f"{study.data_dir} is not a directory (allowed: an existing folder)")
+    elif study.data_dir:  # trials run in Ray's trial folders: relative paths would point elsewhere
+        study.data_dir = str(Path(study.data_dir).expanduser().resolve())
     return specs
 
 

@@ -125,3 +125,17 @@ def test_resolved_study_holds_overrides_and_defaults(tmp_path):
     assert resolved["objectives"] == {"accuracy": "max", "energy_mj": "min"}
     assert resolved["scheduler"] == {"kind": "none", "grace_epochs": 1, "reduction_factor": 2.0}
     assert [spec.config["lr"] for spec in loaded.specs] == [0.01, 0.01]
+
+
+def test_data_dir_must_exist_and_is_stored_absolute(tmp_path, monkeypatch):
+    from spikesweep.platform.cli import UserError
+    from spikesweep.platform.validation import load_study
+
+    study = tmp_path / "s.yaml"
+    study.write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    assert load_study(str(study), data_dir="data").study.data_dir == str(tmp_path / "data")
+    with pytest.raises(UserError) as error:
+        load_study(str(study), data_dir="missing")
+    assert str(error.value) == f"{study}: data_dir: missing is not a directory (allowed: an existing folder)"
