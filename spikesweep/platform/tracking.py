@@ -5,8 +5,8 @@ Everything goes through an `MlflowClient` bound to the home's tracking URI; the 
 """
 from __future__ import annotations
 
-import logging
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,6 +19,7 @@ MAX_TAG = 5000
 
 
 def _client(uri: str):
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # no table-creation chatter on the user's terminal
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=uri)
@@ -37,8 +38,6 @@ class Tracker:
         self.uri = tracking_uri
         self.artifact_root = artifact_root
         self.client = _client(tracking_uri)
-        for name in ("mlflow", "alembic"):  # table creation chatter on a fresh store (set after mlflow's import)
-            logging.getLogger(name).setLevel(logging.WARNING)
 
     def start_study(self, name: str, description: str, resolved: dict[str, Any]) -> tuple[str, str]:
         """Create (or reuse) the study's experiment and open its parent run: (experiment id, parent run id)."""
