@@ -1,7 +1,8 @@
 """The registry: spikesweep's own SQLAlchemy database joining studies, Ray trials, Optuna numbers and MLflow runs.
 
 Its own SQLite file by default (`registry.db`), tables prefixed `ss_` so it could share a database with Optuna or
-MLflow. Sessions are opened and closed inside this module; callers see plain dataclass snapshots.
+MLflow; the schema is kept by Alembic migrations (`migrations/`, version table `ss_alembic_version`). Sessions are
+opened and closed inside this module; callers see plain dataclass snapshots.
 """
 from __future__ import annotations
 
@@ -118,7 +119,9 @@ class Registry:
         self.engine: Engine = create_engine(url, connect_args=connect_args)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
-        Base.metadata.create_all(self.engine)
+        from .migrations import upgrade
+
+        upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:

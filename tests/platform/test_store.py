@@ -36,4 +36,26 @@ def test_study_and_trials_round_trip(tmp_path):
         again.create_study("s", "", "", {})
     tables = set(sqlalchemy.inspect(again.engine).get_table_names())
     again.close()
-    assert tables == {"ss_studies", "ss_trials"}
+    assert tables == {"ss_studies", "ss_trials", "ss_alembic_version"}
+
+
+def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from spikesweep.platform.migrations import VERSION_TABLE, include_name
+    from spikesweep.platform.store import Base
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:  # a table of another tool in the same database
+        connection.exec_driver_sql("CREATE TABLE studies (study_id INTEGER PRIMARY KEY)")
+    Registry(url).close()
+    Registry(url).close()  # a second open is a no-op upgrade
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE,
+                                                               "include_name": include_name})
+        assert compare_metadata(context, Base.metadata) == []
+        assert connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar() == "0001"
+    assert "studies" in sqlalchemy.inspect(engine).get_table_names()
+    engine.dispose()
