@@ -184,3 +184,15 @@ def search_spec(study: StudyFile, params: dict[str, Any]) -> TrialSpec:
     config = resolve({**study.base, **params})
     changed = {name: config[name] for name in params if name != "seed" and name in study.design.space}
     return TrialSpec(config, SEARCH_ARM, config["seed"], changed)
+
+
+def max_epochs(study: StudyFile, specs: list[TrialSpec]) -> int:
+    """The longest training any trial of the study can run (ASHA's max_t)."""
+    if specs:
+        return max(spec.config["epochs"] for spec in specs)
+    longest = int(resolve(study.base)["epochs"])
+    searched = getattr(study.design, "space", {}).get("epochs")
+    if searched is not None:
+        values = searched.choice or searched.int_ or []
+        longest = max([longest, *(int(v) for v in values)])
+    return longest

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..workers import KNOBS
 from .callbacks import Progress, StoreCallback, StudyContext
-from .designs import SearchSpace, TrialSpec, search_spec, varying_knobs
+from .designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
 from .home import Home
 from .pareto import FAIL_REASON, add_finished_trial, front, hypervolume, open_study, reference_point
 from .ray_runtime import start_ray, trial_resources
@@ -58,13 +58,7 @@ def _scheduler(loaded: LoadedStudy):
         return None
     from ray.tune.schedulers import ASHAScheduler
 
-    if loaded.specs:
-        max_epochs = max(spec.config["epochs"] for spec in loaded.specs)
-    else:
-        max_epochs = max(int(study.base.get("epochs", KNOBS["epochs"].default)),
-                         int(study.design.space["epochs"].int_[1]) if "epochs" in getattr(study.design, "space", {})
-                         and study.design.space["epochs"].int_ else 0)
-    return ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=max_epochs,
+    return ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=max_epochs(study, loaded.specs),
                          grace_period=study.scheduler.grace_epochs, reduction_factor=study.scheduler.reduction_factor)
 
 

@@ -18,7 +18,6 @@ from ..workers.knobs import unknown_knob_message
 OBJECTIVE_METRICS = ("accuracy", "energy_mj", "firing_rate", "val_loss", "params")
 DIRECTIONS = ("max", "min")
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
-Scalar = Union[bool, int, float, str]
 
 
 class _Strict(BaseModel):
@@ -87,10 +86,6 @@ class Distribution(_Strict):
         if self.log is not None and self.log[0] <= 0:
             raise ValueError(f"log bounds must be positive, got {self.log[0]}")
         return self
-
-    @property
-    def kind(self) -> str:
-        return next(k.rstrip("_") for k in ("choice", "int_", "float_", "log") if getattr(self, k) is not None)
 
     def when_allows(self, config: dict[str, Any]) -> bool:
         """Whether this knob is sampled given the values so far (`when` values may be one value or a list)."""
@@ -335,7 +330,8 @@ def _check_space(space: Any, problems: Problems) -> None:
                 continue
             for i, value in enumerate(bounds):
                 _check_knob_value(name, value, f"{path}.{kind}[{i}]", problems)
-        for other, wanted in (spec.get("when") or {}).items() if isinstance(spec.get("when"), dict) else ():
+        when = spec.get("when") if isinstance(spec.get("when"), dict) else {}
+        for other, wanted in when.items():
             when_path = f"{path}.when.{other}"
             if other not in KNOBS:
                 problems.error(when_path, unknown_knob_message(other))

@@ -9,7 +9,7 @@ from typing import Any
 from ..workers import KNOBS
 from ..workers.knobs import KnobError, unused
 from .cli import UserError
-from .designs import TrialSpec, expand
+from .designs import TrialSpec, expand, max_epochs
 from .study_file import Problems, StudyFile, apply_overrides, check_knobs, check_structure, parse_yaml
 
 
@@ -69,11 +69,10 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
     for spec in specs:
         for name in unused(explicit_paths, spec.config):
             problems.warn(explicit_paths[name], _unused_text(name) + f" in arm {spec.arm!r}")
-    if study.scheduler.kind == "asha":
-        max_epochs = max((spec.config["epochs"] for spec in specs), default=None)
-        if max_epochs is not None and study.scheduler.grace_epochs > max_epochs:
-            problems.error("scheduler.grace_epochs", f"{study.scheduler.grace_epochs} exceeds the trials' epochs "
-                                                     f"(allowed: 1 .. {max_epochs})")
+    longest = max_epochs(study, specs)
+    if study.scheduler.kind == "asha" and study.scheduler.grace_epochs > longest:
+        problems.error("scheduler.grace_epochs", f"{study.scheduler.grace_epochs} exceeds the trials' epochs "
+                                                 f"(allowed: 1 .. {longest})")
     if study.data_dir and not Path(study.data_dir).expanduser().is_dir():
         problems.error("data_dir", f"{study.data_dir} is not a directory (allowed: an existing folder)")
     elif study.data_dir:  # trials run in Ray's trial folders: relative paths would point elsewhere

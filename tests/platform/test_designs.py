@@ -113,3 +113,13 @@ def test_search_when_values_are_checked(tmp_path, bad_when):
         load_study(str(path))
     key = next(iter(bad_when))
     assert str(error.value).startswith(f"{path}: design.space.lr.when.{key}: ")
+
+
+def test_max_epochs_covers_searched_epochs():
+    from spikesweep.platform.designs import max_epochs
+
+    grid = study({"kind": "grid", "factors": {"epochs": [2, 5]}})
+    assert max_epochs(grid, expand(grid)) == 5
+    search = study({"kind": "search", "n_trials": 2, "space": {"epochs": {"int": [1, 7]}}}, base={"epochs": 3})
+    assert max_epochs(search, []) == 7
+    assert max_epochs(study({"kind": "search", "n_trials": 2, "space": {"lr": {"log": [0.01, 0.1]}}}), []) == 10
