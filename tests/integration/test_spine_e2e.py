@@ -130,6 +130,16 @@ def test_failing_trial_is_fail_with_its_reason_and_the_study_completes(ray_sessi
     assert main(["status", "fails"]) == 0
     assert "AssertionError: Torch not compiled with CUDA enabled" in capsys.readouterr().out
 
+    from spikesweep.platform.records import load_records
+
+    records = {r.arm: r for r in load_records(home.root, "fails")}
+    assert set(records) == {"baseline", "on-cuda"}
+    base, cuda = records["baseline"], records["on-cuda"]
+    assert (base.state, base.pareto, base.changed, base.seed) == ("COMPLETE", True, {}, 0)
+    assert base.metrics["accuracy"] == trials["baseline"].metrics["accuracy"]
+    assert (cuda.state, cuda.pareto, cuda.changed, cuda.error) == ("FAIL", False, {"device": "cuda"}, failed.error)
+    assert cuda.config["device"] == "cuda" and cuda.mlflow_run_id == failed.mlflow_run_id
+
 
 def test_search_with_asha_prunes_early_stopped_trials_off_the_front(ray_session, home, tmp_path, capsys):
     good, bad = 0.05, 1e-6
