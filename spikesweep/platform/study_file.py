@@ -248,6 +248,12 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+BOUND_WORDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"), "less_than": ("<", "lt"),
+               "less_than_equal": ("<=", "le")}
+TYPE_WORDS = {"list_": "a list", "dict_": "a mapping", "model_": "a mapping", "int_": "an integer",
+              "float_": "a number", "string_": "a string", "bool_": "true or false"}
+
+
 def _structure_message(error: dict[str, Any]) -> str:
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
     got = error.get("input")
@@ -265,14 +271,24 @@ def _structure_message(error: dict[str, Any]) -> str:
         return f"{got!r} is not allowed (allowed: {ctx.get('expected', '').replace(' or ', ', ')})"
     if kind == "string_pattern_mismatch" and loc == ("study",):
         return f"{got!r} is not a valid study name (allowed: letters, digits, - and _)"
-    message = error["msg"].removeprefix("Value error, ")
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{message.lower().removeprefix('input should be ')} expected, got {got!r}"
-    return message
+    if kind in BOUND_WORDS:
+        word, key = BOUND_WORDS[kind]
+        return f"{got!r} is out of range (allowed: {word} {ctx.get(key)})"
+    if kind == "too_short":
+        return f"has {ctx.get('actual_length')} entries (allowed: at least {ctx.get('min_length')})"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length')} entries (allowed: at most {ctx.get('max_length')})"
+    expected = next((word for prefix, word in TYPE_WORDS.items() if kind.startswith(prefix)), None)
+    if expected:
+        return f"expected {expected}, got {type(got).__name__} {got!r}"
+    return error["msg"].removeprefix("Value error, ")
 
 
 def check_structure(raw: Any, problems: Problems) -> StudyFile | None:
     """Validate the file's structure with pydantic; record one line per problem."""
+    if raw is None:
+        problems.error("", "the file is empty (allowed: a YAML mapping with study, design and the other fields)")
+        return None
     if not isinstance(raw, dict):
         problems.error("", f"expected a mapping of study fields, got {type(raw).__name__} "
                            "(allowed: study, description, base, design, seeds, objectives, resources, scheduler, ...)")

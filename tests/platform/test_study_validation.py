@@ -53,6 +53,12 @@ BAD = [
     (GOOD, ["epochs"], ["--set epochs: expected KNOB=VALUE (allowed: e.g. --set epochs=2)"]),
     ("study: s\nbase: {seed: 3}\ndesign: {kind: grid, factors: {timesteps: [1]}}\n", [],
      ["base.seed: the seed is not a knob to set here (allowed: list seeds under `seeds:`)"]),
+    ("study: s\ndesign: {kind: search, n_trials: 0, space: {lr: {log: [0.1]}}}\nresources: {cpu: -1}\n", [],
+     ["design.space.lr.log: has 1 entries (allowed: at least 2)", "design.n_trials: 0 is out of range (allowed: >= 1)",
+      "resources.cpu: -1 is out of range (allowed: > 0.0)"]),
+    ("study: s\ndesign: {kind: grid, factors: {timesteps: 3}}\nseeds: abc\n", [],
+     ["design.factors.timesteps: expected a list, got int 3", "seeds: expected a list, got str 'abc'"]),
+    ("", [], ["the file is empty (allowed: a YAML mapping with study, design and the other fields)"]),
     ("- just\n- a list\n", [], ["expected a mapping of study fields, got list (allowed: study, description, base, "
                                 "design, seeds, objectives, resources, scheduler, ...)"]),
 ]
