@@ -95,6 +95,7 @@ class StoreCallback(Callback):
         number = optuna_number(context.searcher, trial.trial_id) if context.searcher is not None else None
         context.registry.start_trial(context.name, trial.trial_id, spec.arm, spec.seed, spec.changed, spec.config,
                                      run_id, number)
+        log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
         self.progress.running += 1
         self.show(self.progress)
 
@@ -140,6 +141,7 @@ class StoreCallback(Callback):
         kept = {k: v for k, v in metrics.items() if k != "error"}
         context.registry.update_trial(context.name, trial_id, state=state, metrics=kept, error=reason,
                                       optuna_trial_number=number)
+        log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
         self._count(state, kept)
 
     def _tell_optuna(self, trial_id: str, spec: TrialSpec, state: str, metrics: dict[str, Any],

@@ -156,8 +156,10 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
         callback = StoreCallback(context, progress, show)
         trainable = tune.with_parameters(train, specs=specs or None, objectives=list(study.objectives),
                                          data_dir=data_dir, cache_dir=str(home.cache_dir))
+        resources = trial_resources(study.resources.cpu, study.resources.gpu)
+        log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
-            tune.with_resources(trainable, trial_resources(study.resources.cpu, study.resources.gpu)),
+            tune.with_resources(trainable, resources),
             param_space=param_space,
             tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=_scheduler(loaded), num_samples=num_samples,
                                         max_concurrent_trials=study.max_concurrent, reuse_actors=True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import optuna
@@ -102,9 +102,10 @@ def hypervolume(front_values: np.ndarray, ref: np.ndarray, directions: Sequence[
         from optuna._hypervolume import compute_hypervolume
 
         return float(compute_hypervolume(losses, ref, assume_pareto=False))
-    except Exception:  # the module is private; fall back where it moved or changed
+    except Exception as error:  # the module is private; fall back where it moved or changed
         if losses.shape[1] != 2:
             raise
+        log.debug("optuna._hypervolume failed (%s); using the 2-D sweep", error)
         return _hypervolume_2d(losses, ref)
 
 

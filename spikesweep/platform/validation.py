@@ -10,7 +10,8 @@ from ..workers import KNOBS
 from ..workers.knobs import KnobError, unused
 from .cli import UserError
 from .designs import TrialSpec, expand, max_epochs
-from .study_file import Problems, StudyFile, apply_overrides, check_knobs, check_structure, parse_yaml
+from .knob_checks import check_knobs
+from .study_file import Problems, StudyFile, apply_overrides, check_structure, parse_yaml
 
 
 @dataclass
