@@ -8,7 +8,10 @@ from optuna.trial import TrialState
 from ray.tune.search.optuna import OptunaSearch
 
 from ..workers import resolve
+from .designs import config_key
 from .pareto import FAIL_REASON, objective_values, storage
+
+MAX_RESAMPLES = 20
 
 
 class MOOptunaSearch(OptunaSearch):
@@ -24,11 +27,27 @@ class MOOptunaSearch(OptunaSearch):
         super().__init__(*args, **kwargs)
         self.failures: dict[str, str] = {}
         self.final_epochs: dict[str, int] = {}
+        self.seen_configs: dict[str, int] = {}
 
     def suggest(self, trial_id: str) -> dict | None:
-        params = super().suggest(trial_id)
-        if params is not None:  # remember how long this trial is meant to train
-            self.final_epochs[trial_id] = int(resolve(params)["epochs"])
+        """Sample a configuration not run before in this study (identical configurations run once).
+
+        A repeated sample is told to Optuna as PRUNED with the user attribute `duplicate_of` and never reaches
+        Tune; after MAX_RESAMPLES repeats (a small, exhausted space) the repeat is run anyway.
+        """
+        for attempt in range(MAX_RESAMPLES):
+            params = super().suggest(trial_id)
+            if params is None:
+                return None
+            config = resolve(params)
+            key = config_key(config)
+            if key not in self.seen_configs or attempt == MAX_RESAMPLES - 1:
+                break
+            ot_trial = self._ot_trials.pop(trial_id)
+            ot_trial.set_user_attr("duplicate_of", self.seen_configs[key])
+            self._ot_study.tell(ot_trial, state=TrialState.PRUNED)
+        self.seen_configs.setdefault(key, self._ot_trials[trial_id].number)
+        self.final_epochs[trial_id] = int(config["epochs"])  # how long this trial is meant to train
         return params
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
