@@ -87,8 +87,28 @@ def _unused_text(name: str) -> str:
     return f"{name} is not read by this configuration (it applies when {condition})"
 
 
-def load_study(path: str, overrides: list[str] | None = None, data_dir: str | None = None) -> LoadedStudy:
-    """Parse, override (`--set`), validate and expand a study file; raise UserError with one line per problem."""
+def _budget_overrides(raw: dict[str, Any], seeds: str | None, n_trials: int | None, problems: Problems) -> None:
+    """`--seeds 0,1` replaces `seeds`; `--n-trials N` replaces a search's `n_trials` (e.g. a quick CI run)."""
+    if seeds is not None:
+        try:
+            raw["seeds"] = [int(seed) for seed in seeds.split(",")]
+        except ValueError:
+            problems.error("--seeds", f"{seeds!r} (allowed: comma-separated integers, e.g. --seeds 0,1)")
+    if n_trials is not None:
+        design = raw.get("design")
+        if isinstance(design, dict) and design.get("kind") == "search":
+            design["n_trials"] = n_trials
+        else:
+            problems.error("--n-trials", "applies to search designs only (allowed: --seeds to shrink a grid or "
+                                         "ablation)")
+
+
+def load_study(path: str, overrides: list[str] | None = None, data_dir: str | None = None,
+               seeds: str | None = None, n_trials: int | None = None) -> LoadedStudy:
+    """Parse, override (`--set`, `--seeds`, `--n-trials`), validate and expand a study file.
+
+    Raises UserError with one line per problem.
+    """
     problems = Problems(path)
     try:
         text = Path(path).read_text()
@@ -99,6 +119,7 @@ def load_study(path: str, overrides: list[str] | None = None, data_dir: str | No
         apply_overrides(raw, overrides or [], problems)
         if data_dir:
             raw["data_dir"] = data_dir
+        _budget_overrides(raw, seeds, n_trials, problems)
         _seed_problems(raw, problems)
     study = check_structure(raw, problems) if not problems.errors or isinstance(raw, dict) else None
     check_knobs(raw, problems)

@@ -145,3 +145,23 @@ def test_data_dir_must_exist_and_is_stored_absolute(tmp_path, monkeypatch):
     with pytest.raises(UserError) as error:
         load_study(str(study), data_dir="missing")
     assert str(error.value) == f"{study}: data_dir: missing is not a directory (allowed: an existing folder)"
+
+
+def test_budget_overrides_replace_seeds_and_n_trials(tmp_path):
+    from spikesweep.platform.cli import UserError
+    from spikesweep.platform.validation import load_study
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(GOOD)
+    loaded = load_study(str(grid), seeds="3,4,5")
+    assert loaded.study.seeds == [3, 4, 5] and len(loaded.specs) == 6
+    with pytest.raises(UserError) as error:
+        load_study(str(grid), n_trials=2)
+    assert str(error.value) == (f"{grid}: --n-trials: applies to search designs only (allowed: --seeds to shrink a "
+                                "grid or ablation)")
+    with pytest.raises(UserError) as error:
+        load_study(str(grid), seeds="0,x")
+    assert str(error.value) == f"{grid}: --seeds: '0,x' (allowed: comma-separated integers, e.g. --seeds 0,1)"
+    search = tmp_path / "search.yaml"
+    search.write_text("study: s\ndesign: {kind: search, n_trials: 50, space: {lr: {log: [0.001, 0.1]}}}\n")
+    assert load_study(str(search), n_trials=3).resolved()["design"]["n_trials"] == 3

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from ..validation import load_study
 
     overrides = list(args.overrides)
-    loaded = load_study(args.file, overrides, args.data_dir)
+    loaded = load_study(args.file, overrides, args.data_dir, args.seeds, args.n_trials)
     if args.name:
         from ..study_file import NAME_PATTERN
         import re

@@ -8,6 +8,8 @@ import sys
 def add_override_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KNOB=VALUE",
                         help="override a knob of `base` (VALUE is read as YAML); repeatable")
+    parser.add_argument("--seeds", help="replace the file's seeds, e.g. --seeds 0 or --seeds 0,1,2")
+    parser.add_argument("--n-trials", type=int, help="replace a search design's n_trials")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..validation import load_study
 
-    loaded = load_study(args.file, args.overrides)
+    loaded = load_study(args.file, args.overrides, seeds=args.seeds, n_trials=args.n_trials)
     for line in loaded.warnings:
         print(f"warning: {line}", file=sys.stderr)
     study = loaded.study
