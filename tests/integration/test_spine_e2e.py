@@ -150,8 +150,8 @@ def test_search_with_asha_prunes_early_stopped_trials_off_the_front(ray_session,
                                                   {"lr": bad, "timesteps": 1}, {"lr": bad, "timesteps": 2}]},
                 "seeds": [0], "max_concurrent": 2,
                 "scheduler": {"kind": "asha", "grace_epochs": 1, "reduction_factor": 2}}
-    assert main(["submit", str(write(tmp_path, document))]) == 0
-    capsys.readouterr()
+    assert main(["submit", str(write(tmp_path, document)), "--json"]) == 0
+    outcome = json.loads(capsys.readouterr().out)
     registry = Registry(home.registry_uri)
     trials = registry.trials("asha")
     registry.close()
@@ -168,6 +168,8 @@ def test_search_with_asha_prunes_early_stopped_trials_off_the_front(ray_session,
     assert {t.optuna_trial_number for t in trials if math.isclose(t.config["lr"], bad)} <= pruned
     front = {t.number for t in optuna_study.best_trials}
     assert front and not pruned & front
+    assert outcome["status"] == "completed" and {row["number"] for row in outcome["pareto"]} == front
+    assert sum(outcome["counts"].values()) == 4 and outcome["hypervolume"] > 0
     client = MlflowClient(home.mlflow_uri)
     for trial in trials:
         assert client.get_run(trial.mlflow_run_id).info.status == ("KILLED" if trial.state == "PRUNED"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import sys
 
@@ -18,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--name", help="run under this study name instead of the file's `study:`")
     parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
     parser.add_argument("--data-dir", help="folder holding real datasets (overrides the file's data_dir)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the outcome as JSON on stdout (progress goes to stderr)")
     parser.set_defaults(func=run)
 
 
@@ -72,15 +75,21 @@ def run(args: argparse.Namespace) -> int:
     from ..driver import run_study
 
     last = [""]
+    terminal = sys.stderr if args.json else sys.stdout
 
     def show(progress) -> None:
         line = progress_line(progress)
         if line != last[0]:
-            print(line, flush=True)
+            print(line, file=terminal, flush=True)
             last[0] = line
 
-    print(f"study {name}: {loaded.study.design.kind} design, home {home.root}", flush=True)
+    print(f"study {name}: {loaded.study.design.kind} design, home {home.root}", file=terminal, flush=True)
     outcome = run_study(loaded, home, args.address, show)
+    if args.json:
+        run_report_hook(home, name)
+        print(json.dumps({"study": name, "status": outcome.status, "counts": outcome.counts,
+                          "hypervolume": outcome.hypervolume, "pareto": outcome.pareto}, default=str))
+        return 0 if outcome.status == "completed" else 1
     print(f"study {name} {outcome.status}: " + ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items())))
     if outcome.pareto:
         columns = ["number", "arm", "seed", *loaded.study.objectives]
