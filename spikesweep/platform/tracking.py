@@ -25,10 +25,16 @@ def _client(uri: str):
     return MlflowClient(tracking_uri=uri)
 
 
-def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
-    """The metrics MLflow can store (numbers, not bools); the epoch is the step, not a metric."""
-    return {k: float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "epoch"}
+def numeric_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """The metrics MLflow can store (numbers, not bools; nested mappings as `outer.inner`); the epoch is the step."""
+    numbers: dict[str, float] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            numbers.update(numeric_metrics(value, f"{name}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and name != "epoch":
+            numbers[name] = float(value)
+    return numbers
 
 
 class Tracker:

@@ -18,6 +18,8 @@ def tracker(tmp_path_factory):
 def test_numeric_metrics_drop_text_bools_and_the_epoch():
     assert numeric_metrics({"epoch": 2, "accuracy": 0.5, "params": 10, "error": "x", "done": True}) == {
         "accuracy": 0.5, "params": 10.0}
+    assert numeric_metrics({"energy": {"paper": {"mj": 1}, "full": 2.5}, "layers": [1]}) == {
+        "energy.paper.mj": 1.0, "energy.full": 2.5}
 
 
 def test_parent_and_child_runs(tracker):
