@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or EXIT_OK)
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(str(error), file=sys.stderr)  # already in the user's words, one line per problem
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -53,4 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from spikesweep.platform.cli import main as package_main  # one UserError class, not __main__'s copy
+
+    sys.exit(package_main())
