@@ -77,6 +77,7 @@ def to_csv(report: AblationReport) -> str:
 MD_METRICS = (("acc (%)", "accuracy", 100.0, ".2f"), ("energy (mJ)", "energy_mj", 1.0, ".4g"),
               ("firing rate", "firing_rate", 1.0, ".4f"), ("params", "params", 1.0, ".0f"))
 MD_DELTAS = (("Δacc (pp)", "accuracy", 100.0, "+.2f"), ("Δenergy (mJ)", "energy_mj", 1.0, "+.4g"))
+P_TITLES = {"accuracy": "p (acc)", "energy_mj": "p (energy)"}
 
 
 def to_markdown(report: AblationReport) -> str:
@@ -100,14 +101,15 @@ def to_markdown(report: AblationReport) -> str:
     header = ["", "arm", "change", "n"]
     for title, metric, _, _ in MD_METRICS:
         header.append(title)
-        header += [part for t, m, _, _ in MD_DELTAS if m == metric for part in (t, "p")]
+        header += [part for t, m, _, _ in MD_DELTAS if m == metric for part in (t, P_TITLES[m])]
     header += [f"ref {name}" for name in refs] + ["pruned", "failed"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows:
         lines.append("| " + " | ".join(_md_cells(row, refs)) + " |")
     if report.notes:
         lines += ["", *[f"- note: {note}" for note in report.notes]]
-    notes = sorted({f"{row.name}: {s.note}" for row in report.rows for s in row.metrics.values() if s.note})
+    notes = [f"{row.name}, {metric}: {stat.note}" for row in report.rows for metric, stat in row.metrics.items()
+             if stat.note]
     if notes:
         lines += ["", *[f"- {note}" for note in notes]]
     lines += ["", "★ = at least one trial of the row is on the Pareto front; mean ± sample std (ddof 1) over "
@@ -116,7 +118,7 @@ def to_markdown(report: AblationReport) -> str:
 
 
 def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
-    cells = ["★" if row.pareto else "", row.name + (" (baseline)" if row.is_baseline else ""),
+    cells = ["★" if row.pareto else "", f"**{row.name}**" if row.is_baseline else row.name,
              row.change.replace("|", "\\|"), str(row.n_complete)]
     for _, metric, scale, fmt in MD_METRICS:
         stat = row.metrics.get(metric)
