@@ -19,6 +19,8 @@ from .records import TrialRecord
 
 METRICS = ("accuracy", "energy_mj", "firing_rate", "params")
 DEFAULT_OBJECTIVES = {"accuracy": "max", "energy_mj": "min"}
+# keys of a `reference.published` entry that say where it applies rather than what was measured
+ENTRY_KEYS = ("arm", "set", "label", "setting", "note")
 COUNTED_STATES = {"PRUNED": "n_pruned", "FAIL": "n_failed", "RUNNING": "n_running"}
 
 
@@ -196,7 +198,7 @@ def _attach_published(rows: list[ReportRow], groups: list[list[TrialRecord]], pu
     """Give each row the published numbers of the reference entry that names its arm or matches its knobs."""
     configs = {g[0].number: g[0].config for g in groups}
     for entry in published:
-        numbers = {k: v for k, v in entry.items() if k not in ("arm", "set", "label")}
+        numbers = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
         matched = [row for row in rows if _matches(entry, row, configs[min(row.trials)])]
         for row in matched:
             row.reference.update(numbers)

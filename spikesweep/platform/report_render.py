@@ -96,6 +96,9 @@ def to_markdown(report: AblationReport) -> str:
     if setting:
         source = report.reference.get("source", "the paper")
         lines.append(f"- published numbers ({source}) are for " + ", ".join(f"{k}={v}" for k, v in setting.items()))
+    for key in ("findings", "notes"):
+        if report.reference.get(key):
+            lines.append(f"- paper {key}: {' '.join(str(report.reference[key]).split())}")
     lines.append("")
     refs = reference_names(report)
     header = ["", "arm", "change", "n"]
