@@ -1,6 +1,7 @@
 """Pareto plots of a study: a PNG (matplotlib, Agg) and an interactive HTML page (plotly, JS from the CDN).
 
-Both mark dominated, Pareto-optimal and baseline trials; only COMPLETE trials with every objective are drawn.
+Both mark dominated, Pareto-optimal and baseline trials (a baseline trial on the front gets a red edge); only
+COMPLETE trials with every objective are drawn.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Iterable
 from .records import TrialRecord
 from .report import AblationReport, objective_points
 
+FRONT_EDGE = "#d62728"
 LABELS = {"accuracy": "accuracy", "energy_mj": "energy (mJ)", "firing_rate": "firing rate", "params": "parameters"}
 
 
@@ -64,8 +66,11 @@ def write_pareto_png(report: AblationReport, records: Iterable[TrialRecord], pat
               "baseline": dict(c="tab:blue", marker="D", s=55, edgecolors="black")}
     for name, group in groups.items():
         if group:
+            style = dict(styles[name])
+            if name == "baseline":  # a baseline trial on the front keeps its diamond, with a red edge
+                style.update(edgecolors=[FRONT_EDGE if r.number in front else "black" for r in group], linewidths=1.5)
             axes.scatter([r.metrics[x_name] for r in group], [r.metrics[y_name] for r in group],
-                         label=f"{name} ({len(group)})", zorder=3, **styles[name])
+                         label=f"{name} ({len(group)})", zorder=3, **style)
     on_front = sorted((r for g in groups.values() for r in g if r.number in front), key=lambda r: r.metrics[x_name])
     if len(on_front) > 1:
         axes.step([r.metrics[x_name] for r in on_front], [r.metrics[y_name] for r in on_front],
@@ -99,7 +104,8 @@ def write_pareto_html(report: AblationReport, records: Iterable[TrialRecord], pa
             mode="markers", name=f"{name} ({len(group)})",
             text=[_hover(r, r.number in front) for r in group], hoverinfo="text+x+y",
             marker=dict(color=colours[name], symbol=symbols[name], size=10 if name != "dominated" else 7,
-                        line=dict(width=1, color="black") if name != "dominated" else dict(width=0))))
+                        line=dict(width=1.5, color=[FRONT_EDGE if r.number in front else "black" for r in group])
+                        if name != "dominated" else dict(width=0))))
     figure.update_layout(title=_title(report), template="plotly_white",
                          xaxis_title=LABELS.get(x_name, x_name) + f" ({report.objectives[x_name]})",
                          yaxis_title=LABELS.get(y_name, y_name) + f" ({report.objectives[y_name]})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import asdict
 from typing import Any, Callable
 
@@ -73,10 +74,11 @@ def to_csv(report: AblationReport) -> str:
     return buffer.getvalue()
 
 
-# Markdown: (column title, metric, scale, format)
-MD_METRICS = (("acc (%)", "accuracy", 100.0, ".2f"), ("energy (mJ)", "energy_mj", 1.0, ".4g"),
-              ("firing rate", "firing_rate", 1.0, ".4f"), ("params", "params", 1.0, ".0f"))
-MD_DELTAS = (("Δacc (pp)", "accuracy", 100.0, "+.2f"), ("Δenergy (mJ)", "energy_mj", 1.0, "+.4g"))
+# Markdown: (column title, metric, scale); means show 4 significant digits, std and delta the same decimals
+MD_METRICS = (("acc (%)", "accuracy", 100.0), ("energy (mJ)", "energy_mj", 1.0),
+              ("firing rate", "firing_rate", 1.0), ("params", "params", 1.0))
+MD_DELTAS = (("Δacc (pp)", "accuracy"), ("Δenergy (mJ)", "energy_mj"))
+SIGNIFICANT = 4
 P_TITLES = {"accuracy": "p (acc)", "energy_mj": "p (energy)"}
 
 
@@ -102,17 +104,18 @@ def to_markdown(report: AblationReport) -> str:
     lines.append("")
     refs = reference_names(report)
     header = ["", "arm", "change", "n"]
-    for title, metric, _, _ in MD_METRICS:
+    for title, metric, _ in MD_METRICS:
         header.append(title)
-        header += [part for t, m, _, _ in MD_DELTAS if m == metric for part in (t, P_TITLES[m])]
+        header += [part for t, m in MD_DELTAS if m == metric for part in (t, P_TITLES[m])]
     header += [f"ref {name}" for name in refs] + ["pruned", "failed"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows:
         lines.append("| " + " | ".join(_md_cells(row, refs)) + " |")
     if report.notes:
         lines += ["", *[f"- note: {note}" for note in report.notes]]
+    tested = {metric for _, metric in MD_DELTAS}
     notes = [f"{row.name}, {metric}: {stat.note}" for row in report.rows for metric, stat in row.metrics.items()
-             if stat.note]
+             if stat.note and metric in tested]
     if notes:
         lines += ["", *[f"- {note}" for note in notes]]
     lines += ["", "★ = at least one trial of the row is on the Pareto front; mean ± sample std (ddof 1) over "
@@ -120,21 +123,29 @@ def to_markdown(report: AblationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def decimals(value: float, significant: int = SIGNIFICANT) -> int:
+    """Decimal places that show `value` with `significant` significant digits (0 for large values)."""
+    if value == 0 or not math.isfinite(value):
+        return significant - 1
+    return max(0, significant - 1 - math.floor(math.log10(abs(value))))
+
+
 def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
     cells = ["★" if row.pareto else "", f"**{row.name}**" if row.is_baseline else row.name,
              row.change.replace("|", "\\|"), str(row.n_complete)]
-    for _, metric, scale, fmt in MD_METRICS:
+    for _, metric, scale in MD_METRICS:
         stat = row.metrics.get(metric)
         if stat is None or stat.mean is None:
             cells.append("-")
+            places = SIGNIFICANT - 1
         else:
-            cells.append(format(stat.mean * scale, fmt)
-                         + ("" if stat.std is None else " ± " + format(stat.std * scale, fmt)))
-        for _, delta_metric, delta_scale, delta_fmt in MD_DELTAS:
-            if delta_metric == metric:
-                has_delta = stat is not None and stat.delta is not None
-                cells.append(format(stat.delta * delta_scale, delta_fmt) if has_delta else "-")
-                cells.append(format(stat.p_value, ".3g") if stat is not None and stat.p_value is not None else "-")
+            places = decimals(stat.mean * scale)
+            cells.append(f"{stat.mean * scale:.{places}f}"
+                         + ("" if stat.std is None else f" ± {stat.std * scale:.{places}f}"))
+        if any(delta_metric == metric for _, delta_metric in MD_DELTAS):
+            has_delta = stat is not None and stat.delta is not None
+            cells.append(f"{stat.delta * scale:+.{places}f}" if has_delta else "-")
+            cells.append(format(stat.p_value, ".3g") if stat is not None and stat.p_value is not None else "-")
     cells += [_plain(row.reference.get(name)) for name in refs]
     cells += [str(row.n_pruned), str(row.n_failed)]
     return cells

@@ -110,3 +110,26 @@ def test_flat_rows_feed_a_table(report):
     rows = flat_rows(report)
     assert rows[0]["name"] == "baseline" and rows[0]["accuracy_delta"] is None
     assert set(rows[1]) == set(rows[0])
+
+
+def test_markdown_decimals_keep_four_significant_digits():
+    from spikesweep.platform.report_render import decimals
+
+    assert [decimals(v) for v in (97.03, 0.2397, 0.00103, 33974.0, 0.0)] == [2, 4, 6, 0, 3]
+
+
+def test_a_baseline_trial_on_the_front_keeps_its_diamond_with_a_red_edge(tmp_path):
+    from spikesweep.platform.records import TrialRecord
+    from spikesweep.platform.report_plots import FRONT_EDGE, write_pareto_html
+
+    def rec(number, arm, acc, energy):
+        return TrialRecord(number, arm, 0, {} if arm == "baseline" else {"timesteps": number}, {}, "COMPLETE",
+                           {"accuracy": acc, "energy_mj": energy})
+
+    records = [rec(0, "baseline", 0.9, 1.0), rec(1, "baseline", 0.5, 3.0), rec(2, "a", 0.8, 0.5), rec(3, "b", 0.7, 2.0)]
+    report = build_report(records, baseline="baseline")
+    assert report.front == [0, 2]
+    html = write_pareto_html(report, records, tmp_path / "p.html").read_text()
+    baseline_trace = html[html.index('"name":"baseline (2)"') - 400:html.index('"name":"baseline (2)"')]
+    assert f'"color":["{FRONT_EDGE}","black"]' in baseline_trace
+    assert '"name":"Pareto-optimal (1)"' in html and '"name":"dominated (1)"' in html
