@@ -85,6 +85,7 @@ def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
                  objectives: Mapping[str, str] | None = None, metrics: Sequence[str] = METRICS) -> AblationReport:
     """Build the ablation report from the trial records of one study.
 
+    The front is recomputed from the metrics; stored marks (`TrialRecord.pareto`) that disagree give a note.
     `baseline` names the baseline arm (None: no deltas). `reference` is the study file's `reference:` section;
     its `published:` entries are matched to rows by `arm` name or by the knob values in `set`. `test` is the
     paired test ("t" or "wilcoxon"); trials are paired by seed.
@@ -98,6 +99,10 @@ def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
     groups = _group(records)
     front, hv, hv_ref = _front(records, objectives)
     on_front = set(front)
+    stored = sorted(r.number for r in records if r.pareto)
+    if stored and stored != front:
+        notes.append(f"the stored Pareto marks (trials {stored}) differ from the front recomputed from the "
+                     f"metrics (trials {front})")
 
     base_group = [g for g in groups if g[0].arm == baseline] if baseline else []
     if baseline and not base_group:

@@ -28,7 +28,7 @@ class Summary:
 
 def summarize(values: Sequence[float]) -> Summary:
     """Mean ± sample std (ddof = 1) of the finite entries of `values`."""
-    finite = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    finite = np.array([v for v in values if _finite(v)], dtype=float)
     if finite.size == 0:
         return Summary(0, None, None)
     std = float(finite.std(ddof=1)) if finite.size >= 2 else None
@@ -74,8 +74,8 @@ def paired_test(baseline: Mapping[int, float], arm: Mapping[int, float], test: s
     return PairedResult(len(seeds), delta, p_value if math.isfinite(p_value) else None)
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def to_minimization(points: np.ndarray, directions: Sequence[str]) -> np.ndarray:

@@ -190,3 +190,16 @@ def test_grid_cells_without_baseline():
     report = build_report(records)
     assert len(report.rows) == 4 and all(row.metrics["accuracy"].n == 2 for row in report.rows)
     assert report.rows[0].metrics["accuracy"].mean == pytest.approx(0.505)
+
+
+def test_stored_pareto_marks_that_disagree_give_a_note():
+    import dataclasses
+
+    records = ablation_records()
+    front = pareto_trials(records)
+    agreeing = [dataclasses.replace(r, pareto=r.number in front) for r in records]
+    assert build_report(agreeing).notes == []
+    # a driver that put the PRUNED trial on the front is caught
+    wrong = [dataclasses.replace(r, pareto=r.number in front or r.state == "PRUNED") for r in records]
+    notes = build_report(wrong).notes
+    assert len(notes) == 1 and "differ" in notes[0] and str(front) in notes[0]

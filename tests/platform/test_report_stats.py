@@ -62,6 +62,7 @@ def test_summarize_ignores_missing_values():
     summary = stats.summarize([1.0, None, float("nan"), 3.0])
     assert (summary.n, summary.mean, summary.std) == (2, 2.0, pytest.approx(np.std([1.0, 3.0], ddof=1)))
     assert stats.summarize([]) == stats.Summary(0, None, None)
+    assert stats.summarize([2.0, "x", True]) == stats.Summary(1, 2.0, None)
 
 
 def test_paired_test_matches_scipy_and_explains_missing_p_values():
