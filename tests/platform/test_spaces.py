@@ -182,3 +182,11 @@ def test_spaces_show_unknown_name_exits_2(capsys):
     assert main(["spaces", "show", "fsta_kernal"]) == 2
     err = capsys.readouterr().err
     assert "fsta_kernal" in err and "fsta_kernel" in err
+
+
+def test_listing_summaries_are_first_sentences():
+    from spikesweep.platform.commands.spaces import describe, first_sentence
+
+    assert first_sentence("p = 0.1, 0.2 ... 1.0 against p = 0. Default: digits.") == "p = 0.1, 0.2 ... 1.0 against p = 0."
+    summary = describe("staa_tsrd_p")["summary"]
+    assert summary.startswith("STAA: TSRD probability") and summary.endswith("(22 trials).")

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from importlib import resources
 from typing import Any
 
 import yaml
 
 PACKAGE, FOLDER = "spikesweep", "search_spaces"
+SENTENCE_END = re.compile(r"(?<=[^.]\.)\s+(?=[A-Z])")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,13 +42,18 @@ def builtin_text(name: str) -> str:
     return resources.files(PACKAGE).joinpath(FOLDER, f"{name}.yaml").read_text(encoding="utf-8")
 
 
+def first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence ("..." and decimals do not)."""
+    return SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0]
+
+
 def describe(name: str) -> dict[str, Any]:
     """Name, study, design kind, first line of the description and the paper source of one built-in file."""
     data = yaml.safe_load(builtin_text(name)) or {}
     description = str(data.get("description") or "").strip()
     reference = data.get("reference") or {}
     return {"name": name, "study": data.get("study"), "design": (data.get("design") or {}).get("kind"),
-            "summary": description.splitlines()[0] if description else "", "description": description,
+            "summary": first_sentence(description), "description": description,
             "source": reference.get("source")}
 
 
@@ -61,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     width = max((len(s["name"]) for s in spaces), default=0)
     for space in spaces:
-        print(f"{space['name']:{width}}  [{space['design']}]  {space['summary']}")
+        print(f"{space['name']:{width}}  {'[' + str(space['design']) + ']':10}  {space['summary']}")
     print("\nshow one: spikesweep spaces show NAME; run one: spikesweep spaces show NAME > NAME.yaml && "
           "spikesweep submit NAME.yaml")
     return 0
