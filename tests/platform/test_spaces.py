@@ -16,7 +16,7 @@ PAPER_SPACES = ("fsta_kernel", "fsta_combination", "staa_blocks", "staa_tsrd_p",
 REQUIRED = ("study", "description", "base", "design", "seeds", "objectives", "resources", "reference")
 # knobs these files may name: the core knobs and the module knobs of the FSTA / STAA / DTA issues
 MODULE_KNOBS = {
-    "fsta.dct_kernel", "fsta.combination", "fsta.compress_reduction", "fsta.freq_select",
+    "fsta.dct_kernel", "fsta.combination", "fsta.compress_reduction", "fsta.freq_select", "fsta.freq_k",
     "staa.gc", "staa.gc_ratio", "staa.gc_fusion", "staa.pe", "staa.pe_shape", "staa.pe_location",
     "staa.step_attention", "staa.step_scale", "staa.step_form", "staa.tsrd_p", "staa.tsrd_granularity",
     "staa.lif_param", "dta.branches", "dta.tna_kernel"}
