@@ -12,7 +12,10 @@ from spikesweep.platform.cli import main
 from spikesweep.platform.commands.report import study_settings
 from spikesweep.platform.report import DEFAULT_OBJECTIVES
 
-from test_report import ablation_records  # noqa: E402
+try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a package
+    from test_report import ablation_records
+except ImportError:
+    from .test_report import ablation_records
 
 
 @pytest.fixture

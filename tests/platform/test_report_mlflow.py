@@ -8,7 +8,10 @@ import pytest
 from spikesweep.platform.report import build_report
 from spikesweep.platform.report_mlflow import TABLE_FILE, log_report
 
-from test_report import ablation_records  # noqa: E402
+try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a package
+    from test_report import ablation_records
+except ImportError:
+    from .test_report import ablation_records
 
 
 @pytest.mark.integration

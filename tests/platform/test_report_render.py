@@ -11,7 +11,10 @@ import pytest
 from spikesweep.platform.report import build_report, render, write_report_artifacts
 from spikesweep.platform.report_render import flat_rows
 
-from test_report import ablation_records  # noqa: E402  (same folder, on pytest's rootdir-relative path)
+try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a package
+    from test_report import ablation_records
+except ImportError:
+    from .test_report import ablation_records
 
 REFERENCE = {"source": "FSTA Table 6", "setting": {"dataset": "cifar10", "backbone": "resnet20"},
              "published": [{"arm": "k3", "accuracy_pct": 92.36}, {"set": {"fsta.dct_kernel": 5}, "accuracy_pct": 92.58}]}
