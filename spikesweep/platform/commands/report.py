@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def home() -> Path:
+    """The spikesweep home (`--home` sets SPIKESWEEP_HOME; default ~/.spikesweep, as `cli --help` says)."""
     return Path(os.environ.get("SPIKESWEEP_HOME") or Path.home() / ".spikesweep")
 
 
