@@ -180,3 +180,18 @@ class Registry:
             rows = session.scalars(select(TrialRow).join(StudyRow).where(StudyRow.name == study)
                                    .order_by(TrialRow.id))
             return [_trial(r) for r in rows]
+
+
+def load_resolved_study(home: Any, study: str) -> dict[str, Any] | None:
+    """The stored resolved study file of `study` in a home (a `Home` or a path), or None if unknown."""
+    from .home import Home, get_home
+
+    home = home if isinstance(home, Home) else get_home(home)
+    if not home.registry_exists():
+        return None
+    registry = Registry(home.registry_uri)
+    try:
+        row = registry.get_study(study)
+    finally:
+        registry.close()
+    return dict(row.resolved) if row else None

@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a knob value, parsed as YAML (repeatable), e.g. --set backbone=resnet20")
     parser.add_argument("--input-shape", required=True, metavar="C,H,W", help="input shape, e.g. 3,32,32")
     parser.add_argument("--num-classes", required=True, type=int, metavar="N", help="number of classes")
+    parser.add_argument("--firing-rate", type=float, metavar="R",
+                        help="count ACs at this input firing rate in [0, 1] (default: rates measured on random input)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -48,12 +50,15 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 def run(args: argparse.Namespace) -> int:
     from ...workers import KnobError, build_model, resolve
     from ...workers.knobs import unused
+    from ...workers.energy.inspection import inspect_energy
     from ...workers.summary import summarize
 
     knobs = parse_assignments(args.values)
     input_shape = parse_shape(args.input_shape)
     if args.num_classes < 1:
         raise UserError(f"--num-classes {args.num_classes}: expected a positive integer")
+    if args.firing_rate is not None and not 0.0 <= args.firing_rate <= 1.0:
+        raise UserError(f"--firing-rate {args.firing_rate}: expected a number in [0, 1]")
     try:
         config = resolve(knobs)
         model = build_model(knobs, input_shape, args.num_classes)
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as error:  # a structural choice the schema cannot see (e.g. K > k^2)
         raise UserError(str(error).strip("'\"")) from None
     summary = summarize(model, input_shape)
+    summary.update(inspect_energy(model, input_shape, config, firing_rate=args.firing_rate))
     ignored = unused(knobs, config)
     if args.json:
         print(json.dumps({"config": {k: config[k] for k in ("backbone", "attention", "neuron", "timesteps")},
@@ -88,3 +94,9 @@ def print_summary(summary: dict[str, Any], config: dict[str, Any], input_shape: 
     for row in summary["layers"]:
         shape = "x".join(map(str, row["out_shape"])) if row.get("out_shape") else "-"
         print(f"{row['name']:{width}}  {row['type']:16} {row['kind']:16} {row['params']:>10,}  {shape}")
+    print("\nper image, summed over T:")
+    for accounting, ops in summary["ops"].items():
+        print(f"  {accounting:6} FLOPs {ops['flops'] / 1e6:12.3f}M  MACs {ops['macs'] / 1e6:12.3f}M  "
+              f"ACs {ops['acs'] / 1e6:12.3f}M")
+    print(f"energy ({summary['accounting']} accounting): "
+          + ", ".join(f"{preset} {mj:.6f} mJ" for preset, mj in summary["energy_mj"].items()))

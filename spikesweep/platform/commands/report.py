@@ -50,12 +50,9 @@ def study_settings(resolved: Mapping[str, Any] | None, arms: set[str]) -> dict[s
 
 def load_resolved_study(home_dir: Path, study: str) -> Mapping[str, Any] | None:
     """The stored resolved study file (a dict) from the registry, or None where this build has no reader."""
-    try:
-        from .. import store
-    except ImportError:
-        return None
-    reader = getattr(store, "load_resolved_study", None)
-    return reader(home_dir, study) if reader else None
+    from ..store import load_resolved_study as read
+
+    return read(home_dir, study)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import sys
@@ -104,14 +103,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_report_hook(home, name: str) -> None:
-    """Let the ablation report (another module, if installed) log and print its table."""
-    try:
-        report = importlib.import_module("spikesweep.platform.report")
-    except ImportError:
-        return
-    hook = getattr(report, "after_submit", None)
-    if hook is None:
-        return
+    """Print the ablation report and log it to the parent run; a report problem never fails the study."""
+    from ..report_hook import after_submit as hook
+
     try:
         hook(home, name)
     except Exception as error:  # noqa: BLE001  (the study is stored; a report problem must not hide that)

@@ -99,6 +99,9 @@ class FSTA(nn.Module):
         self.channels, self.timesteps, self.kernel, self.combination = channels, timesteps, kernel, combination
         self.alpha = nn.Parameter(torch.tensor([0.5]))
         self.beta = nn.Parameter(torch.tensor([0.5]))
+        # nn modules, as in the reference code: the syops counter (paper energy tables) counts these pools
+        self.avg_pool = nn.AdaptiveAvgPool3d((None, 1, 1))
+        self.max_pool = nn.AdaptiveMaxPool3d((None, 1, 1))
         self.time_fc = nn.Linear(timesteps, timesteps, bias=False)
         self.channel_fc = nn.Linear(channels, channels, bias=False) if combination == "serial_channel" else None
         bank = dct_bank(kernel)
@@ -115,7 +118,7 @@ class FSTA(nn.Module):
         # Every branch is x times gates that each lack some dimensions, so the gates are combined first and x is
         # multiplied once: X_t = x (1 + w_T), X_s = X_t (1 + w_S) (serial) or x (1 + w_S) (parallel), and the
         # DCT input sum_C mean_T X_t is a weighted sum of the channel sums.
-        pooled = self.alpha * x.mean((3, 4)) + self.beta * x.amax((3, 4))  # M: [T, B, C]
+        pooled = self.alpha * self.avg_pool(x).flatten(2) + self.beta * self.max_pool(x).flatten(2)  # M: [T, B, C]
         mixed = self.time_fc(pooled.permute(1, 2, 0))  # W_t across time for every (b, c): [B, C, T]
         time_weight = (1 + torch.sigmoid(mixed.mean(1))).t()  # 1 + w_T: [T, B]
         gate = time_weight[:, :, None, None, None]
