@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .commands.report import study_settings
 from .records import load_records
@@ -11,7 +11,7 @@ from .report import build_report, render
 from .store import Registry, load_resolved_study
 
 
-def after_submit(home: Any, study: str) -> None:
+def after_submit(home: Any, study: str, out: TextIO | None = None) -> None:
     """Build the study's report from the stores, print it as Markdown and log it to the parent run."""
     from mlflow.tracking import MlflowClient
 
@@ -21,7 +21,7 @@ def after_submit(home: Any, study: str) -> None:
     resolved = load_resolved_study(home, study)
     settings = study_settings(resolved, {r.arm for r in records})
     report = build_report(records, study=study, **settings)
-    print("\nablation report\n" + render(report, "md"))
+    print("\nablation report\n" + render(report, "md"), file=out)
     registry = Registry(home.registry_uri)
     try:
         row = registry.get_study(study)

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"study {name}: {loaded.study.design.kind} design, home {home.root}", file=terminal, flush=True)
     outcome = run_study(loaded, home, args.address, show)
     if args.json:
-        run_report_hook(home, name)
+        run_report_hook(home, name, out=terminal)
         print(json.dumps({"study": name, "status": outcome.status, "counts": outcome.counts,
                           "hypervolume": outcome.hypervolume, "pareto": outcome.pareto}, default=str))
         return 0 if outcome.status == "completed" else 1
@@ -102,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
     return 0 if outcome.status == "completed" else 1
 
 
-def run_report_hook(home, name: str) -> None:
+def run_report_hook(home, name: str, out=None) -> None:
     """Print the ablation report and log it to the parent run; a report problem never fails the study."""
     from ..report_hook import after_submit as hook
 
     try:
-        hook(home, name)
+        hook(home, name, out=out or sys.stdout)
     except Exception as error:  # noqa: BLE001  (the study is stored; a report problem must not hide that)
         log.warning("the ablation report failed: %s", error)
         print(f"warning: the ablation report failed: {error}", file=sys.stderr)

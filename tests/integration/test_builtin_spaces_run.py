@@ -1,0 +1,30 @@
+"""Every built-in study file's scaled-down default runs end to end (1 epoch, 1 seed, a small search budget)."""
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from spikesweep.platform.cli import main
+from spikesweep.platform.store import Registry
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+NAMES = sorted(p.name[:-5] for p in resources.files("spikesweep").joinpath("search_spaces").iterdir()
+               if p.name.endswith(".yaml"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_builtin_space_runs(ray_session, home, name, capsys):
+    with resources.as_file(resources.files("spikesweep").joinpath("search_spaces", f"{name}.yaml")) as path:
+        status = main(["submit", str(path), "--set", "epochs=1", "--set", "energy.samples=16", "--seeds", "0",
+                       "--n-trials", "2"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    registry = Registry(home.registry_uri)
+    trials = registry.trials(name)
+    assert registry.get_study(name).status == "completed"
+    registry.close()
+    assert trials and all(t.state == "COMPLETE" for t in trials)
+    assert all(t.seed == 0 and t.config["epochs"] == 1 for t in trials)
+    assert "ablation report" in out
