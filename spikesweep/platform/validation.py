@@ -67,8 +67,10 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
     for i, arm in enumerate(getattr(design, "arms", []) or []):
         for name in arm.set:
             explicit_paths.setdefault(name, f"design.arms[{i}].set.{name}")
-    for spec in specs:
-        for name in unused(explicit_paths, spec.config):
+    common = set(study.base) | set(getattr(design, "baseline", {}) or {})
+    for spec in specs:  # only the knobs this trial itself sets: another arm's knob is not this arm's concern
+        own = {name: explicit_paths[name] for name in common | set(spec.changed) if name in explicit_paths}
+        for name in unused(own, spec.config):
             problems.warn(explicit_paths[name], _unused_text(name) + f" in arm {spec.arm!r}")
     longest = max_epochs(study, specs)
     if study.scheduler.kind == "asha" and study.scheduler.grace_epochs > longest:
