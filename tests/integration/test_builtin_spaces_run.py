@@ -18,9 +18,11 @@ NAMES = sorted(p.name[:-5] for p in resources.files("spikesweep").joinpath("sear
 @pytest.mark.parametrize("name", NAMES)
 def test_builtin_space_runs(ray_session, home, name, capsys):
     with resources.as_file(resources.files("spikesweep").joinpath("search_spaces", f"{name}.yaml")) as path:
-        budget = ["--n-trials", "2"] if yaml.safe_load(path.read_text())["design"]["kind"] == "search" else []
-        status = main(["submit", str(path), "--set", "epochs=1", "--set", "energy.samples=16", "--seeds", "0",
-                       *budget])
+        document = yaml.safe_load(path.read_text())
+        budget = ["--n-trials", "2"] if document["design"]["kind"] == "search" else []
+        epochs = max(1, (document.get("scheduler") or {}).get("grace_epochs", 1))  # ASHA needs grace <= epochs
+        status = main(["submit", str(path), "--set", f"epochs={epochs}", "--set", "energy.samples=16",
+                       "--seeds", "0", *budget])
     out = capsys.readouterr().out
     assert status == 0, out
     registry = Registry(home.registry_uri)
@@ -28,5 +30,5 @@ def test_builtin_space_runs(ray_session, home, name, capsys):
     assert registry.get_study(name).status == "completed"
     registry.close()
     assert trials and all(t.state == "COMPLETE" for t in trials)
-    assert all(t.seed == 0 and t.config["epochs"] == 1 for t in trials)
+    assert all(t.seed == 0 and t.config["epochs"] == epochs for t in trials)
     assert "ablation report" in out
