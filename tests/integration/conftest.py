@@ -32,6 +32,6 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("SPIKESWEEP_HOME", str(path))
     for name in ("SPIKESWEEP_MLFLOW_URI", "SPIKESWEEP_OPTUNA_URI", "SPIKESWEEP_REGISTRY_URI"):
         monkeypatch.delenv(name, raising=False)
-    from spikesweep.platform.home import get_home
+    from spikesweep.platform.stores.home import get_home
 
     return get_home()

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from spikesweep.platform.cli import main
-from spikesweep.platform.store import Registry
+from spikesweep.platform.stores.registry import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

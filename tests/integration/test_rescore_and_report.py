@@ -6,8 +6,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from spikesweep.platform.cli import main
-from spikesweep.platform.pareto import load_study
-from spikesweep.platform.store import Registry
+from spikesweep.platform.stores.optuna_store import load_study
+from spikesweep.platform.stores.registry import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

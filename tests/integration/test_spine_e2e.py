@@ -9,8 +9,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from spikesweep.platform.cli import main
-from spikesweep.platform.pareto import load_study
-from spikesweep.platform.store import Registry
+from spikesweep.platform.stores.optuna_store import load_study
+from spikesweep.platform.stores.registry import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -130,7 +130,7 @@ def test_failing_trial_is_fail_with_its_reason_and_the_study_completes(ray_sessi
     assert main(["status", "fails"]) == 0
     assert "AssertionError: Torch not compiled with CUDA enabled" in capsys.readouterr().out
 
-    from spikesweep.platform.records import load_records
+    from spikesweep.platform.reporting.records import load_records
 
     records = {r.arm: r for r in load_records(home.root, "fails")}
     assert set(records) == {"baseline", "on-cuda"}

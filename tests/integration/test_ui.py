@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from spikesweep.platform.tracking import Tracker
+from spikesweep.platform.stores.tracking import Tracker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

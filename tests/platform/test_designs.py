@@ -4,8 +4,8 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from spikesweep.platform.designs import (LEAVE_ONE_OUT, expand, sample, search_spec, varying_knobs)
-from spikesweep.platform.study_file import StudyFile
+from spikesweep.platform.study.designs import (LEAVE_ONE_OUT, expand, sample, search_spec, varying_knobs)
+from spikesweep.platform.study.file_model import StudyFile
 
 
 def study(design: dict, base: dict | None = None, seeds: list[int] | None = None) -> StudyFile:
@@ -101,8 +101,8 @@ def test_search_samples_when_knobs_only_under_their_condition():
 
 @pytest.mark.parametrize("bad_when", [{"optimizer": "rms"}, {"nope": 1}])
 def test_search_when_values_are_checked(tmp_path, bad_when):
-    from spikesweep.platform.cli import UserError
-    from spikesweep.platform.validation import load_study
+    from spikesweep.platform.errors import UserError
+    from spikesweep.platform.study.validation import load_study
 
     import yaml
 
@@ -116,7 +116,7 @@ def test_search_when_values_are_checked(tmp_path, bad_when):
 
 
 def test_max_epochs_covers_searched_epochs():
-    from spikesweep.platform.designs import max_epochs
+    from spikesweep.platform.study.designs import max_epochs
 
     grid = study({"kind": "grid", "factors": {"epochs": [2, 5]}})
     assert max_epochs(grid, expand(grid)) == 5

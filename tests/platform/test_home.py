@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spikesweep.platform.home import get_home
+from spikesweep.platform.stores.home import get_home
 
 
 def test_precedence_and_paths(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from optuna.trial import TrialState
 
-from spikesweep.platform.pareto import (_hypervolume_2d, add_finished_trial, front, hypervolume, load_study,
+from spikesweep.platform.stores.optuna_store import (_hypervolume_2d, add_finished_trial, front, hypervolume, load_study,
                                         objective_values, open_study, reference_point)
 
 OBJECTIVES = {"accuracy": "max", "energy_mj": "min"}

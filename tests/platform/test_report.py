@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from spikesweep.platform.records import TrialRecord
-from spikesweep.platform.report import build_report, pareto_trials
+from spikesweep.platform.reporting.records import TrialRecord
+from spikesweep.platform.reporting.report import build_report, pareto_trials
 
 BASE = {"attention": "fsta", "fsta.dct_kernel": 7, "timesteps": 2}
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from spikesweep.platform import records as records_module
+import spikesweep.platform.reporting as reporting_face
 from spikesweep.platform.cli import main
-from spikesweep.platform.commands.report import study_settings
-from spikesweep.platform.report import DEFAULT_OBJECTIVES
+from spikesweep.platform.reporting import study_settings
+from spikesweep.platform.reporting.report import DEFAULT_OBJECTIVES
 
 try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a package
     from test_report import ablation_records
@@ -20,16 +20,16 @@ except ImportError:
 
 @pytest.fixture
 def stored(monkeypatch):
-    """The study "s" as the stores would give it (records.load_records is the control plane's reader)."""
+    """The study "s" as the stores would give it (the reporting face's load_records is the reader)."""
     calls = []
 
     def load_records(home, study):
-        calls.append((str(home), study))
+        calls.append((str(getattr(home, "root", home)), study))
         if study != "s":
             raise KeyError(study)
         return ablation_records()
 
-    monkeypatch.setattr(records_module, "load_records", load_records, raising=False)
+    monkeypatch.setattr(reporting_face, "load_records", load_records)
     return calls
 
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from spikesweep.platform.report import build_report, render, write_report_artifacts
-from spikesweep.platform.report_render import flat_rows
+from spikesweep.platform.reporting import build_report, render, write_report_artifacts
+from spikesweep.platform.reporting.render import flat_rows
 
 try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a package
     from test_report import ablation_records
@@ -116,14 +116,14 @@ def test_flat_rows_feed_a_table(report):
 
 
 def test_markdown_decimals_keep_four_significant_digits():
-    from spikesweep.platform.report_render import decimals
+    from spikesweep.platform.reporting.render import decimals
 
     assert [decimals(v) for v in (97.03, 0.2397, 0.00103, 33974.0, 0.0)] == [2, 4, 6, 0, 3]
 
 
 def test_a_baseline_trial_on_the_front_keeps_its_diamond_with_a_red_edge(tmp_path):
-    from spikesweep.platform.records import TrialRecord
-    from spikesweep.platform.report_plots import FRONT_EDGE, write_pareto_html
+    from spikesweep.platform.reporting.records import TrialRecord
+    from spikesweep.platform.reporting.plots import FRONT_EDGE, write_pareto_html
 
     def rec(number, arm, acc, energy):
         return TrialRecord(number, arm, 0, {} if arm == "baseline" else {"timesteps": number}, {}, "COMPLETE",

@@ -1,11 +1,11 @@
-"""spikesweep/platform/stats.py: hypervolume (optuna and the numpy sweep), Pareto masks, paired tests."""
+"""spikesweep/platform/reporting/stats.py: hypervolume (optuna and the numpy sweep), Pareto masks, paired tests."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from spikesweep.platform import stats
+from spikesweep.platform.reporting import stats
 
 MAX_MIN = ["max", "min"]
 

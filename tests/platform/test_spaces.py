@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from spikesweep.platform.cli import main
-from spikesweep.platform.commands.spaces import builtin_names, builtin_text
+from spikesweep.platform.cli.commands.spaces import builtin_names, builtin_text
 
 PAPER_SPACES = ("fsta_kernel", "fsta_combination", "staa_blocks", "staa_tsrd_p", "staa_gc_ratio", "staa_pe",
                 "dta_branches", "timesteps", "pareto_all")
@@ -150,7 +150,7 @@ def test_ablation_sizes():
 
 def test_every_builtin_file_validates_against_the_study_schema():
     """Full validation by the control plane (every knob, design and domain), with no warnings of unused knobs."""
-    from spikesweep.platform.validation import load_study
+    from spikesweep.platform.study.validation import load_study
 
     folder = resources.files("spikesweep").joinpath("search_spaces")
     for name in builtin_names():
@@ -181,7 +181,7 @@ def test_spaces_show_unknown_name_exits_2(capsys):
 
 
 def test_listing_summaries_are_first_sentences():
-    from spikesweep.platform.commands.spaces import describe, first_sentence
+    from spikesweep.platform.cli.commands.spaces import describe, first_sentence
 
     assert first_sentence("p = 0.1, 0.2 ... 1.0 against p = 0. Default: digits.") == "p = 0.1, 0.2 ... 1.0 against p = 0."
     summary = describe("staa_tsrd_p")["summary"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy
 import pytest
 
-from spikesweep.platform.store import Registry
+from spikesweep.platform.stores.registry import Registry
 
 
 def test_study_and_trials_round_trip(tmp_path):
@@ -43,8 +43,8 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from spikesweep.platform.migrations import VERSION_TABLE, include_name
-    from spikesweep.platform.store import Base
+    from spikesweep.platform.stores.migrations import VERSION_TABLE, include_name
+    from spikesweep.platform.stores.registry import Base
 
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     engine = sqlalchemy.create_engine(url)

@@ -121,7 +121,7 @@ def test_unused_knob_is_a_warning_not_an_error(tmp_path, monkeypatch, capsys):
 
 
 def test_resolved_study_holds_overrides_and_defaults(tmp_path):
-    from spikesweep.platform.validation import load_study
+    from spikesweep.platform.study.validation import load_study
 
     study = tmp_path / "s.yaml"
     study.write_text(GOOD)
@@ -134,8 +134,8 @@ def test_resolved_study_holds_overrides_and_defaults(tmp_path):
 
 
 def test_data_dir_must_exist_and_is_stored_absolute(tmp_path, monkeypatch):
-    from spikesweep.platform.cli import UserError
-    from spikesweep.platform.validation import load_study
+    from spikesweep.platform.errors import UserError
+    from spikesweep.platform.study.validation import load_study
 
     study = tmp_path / "s.yaml"
     study.write_text(GOOD)
@@ -148,8 +148,8 @@ def test_data_dir_must_exist_and_is_stored_absolute(tmp_path, monkeypatch):
 
 
 def test_budget_overrides_replace_seeds_and_n_trials(tmp_path):
-    from spikesweep.platform.cli import UserError
-    from spikesweep.platform.validation import load_study
+    from spikesweep.platform.errors import UserError
+    from spikesweep.platform.study.validation import load_study
 
     grid = tmp_path / "grid.yaml"
     grid.write_text(GOOD)

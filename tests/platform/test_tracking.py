@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from spikesweep.platform.tracking import Tracker, numeric_metrics
+from spikesweep.platform.stores.tracking import Tracker, numeric_metrics
 from spikesweep.workers import resolve
 
 

@@ -1,0 +1,49 @@
+"""`spikesweep status [STUDY] [--json]`: a study's trials with state and objectives (all studies without STUDY)."""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("status", help="show a study's trials (or every study) with state and objectives")
+    parser.add_argument("study", nargs="?", help="study name (default: summary of every study)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.study:
+        from .list import run as list_run
+
+        return list_run(args)
+    from ...errors import UserError
+    from ...stores.home import get_home
+    from ...reporting.records import load_records
+    from ...stores.registry import Registry
+    from ..output import format_table
+
+    home = get_home()
+    try:
+        records = load_records(home, args.study)
+    except KeyError as error:
+        raise UserError(f"{args.study}: {error.args[0]} (allowed: see `spikesweep list`)") from None
+    registry = Registry(home.registry_uri)
+    study = registry.get_study(args.study)
+    registry.close()
+    objectives = list(study.resolved.get("objectives", {"accuracy": "max", "energy_mj": "min"}))
+    if args.json:
+        print(json.dumps({"study": study.name, "status": study.status, "objectives": study.resolved["objectives"],
+                          "trials": [asdict(r) for r in records]}, default=str))
+        return 0
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.state] = counts.get(record.state, 0) + 1
+    print(f"study {study.name}: {study.status}; " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    rows = [{"number": r.number, "arm": r.arm, "seed": r.seed, "state": r.state,
+             **{k: r.metrics.get(k) for k in objectives}, "pareto": "*" if r.pareto else "",
+             "error": r.error or ""} for r in records]
+    if rows:
+        print(format_table(rows, ["number", "arm", "seed", "state", *objectives, "pareto", "error"]))
+    return 0

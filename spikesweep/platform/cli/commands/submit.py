@@ -1,0 +1,94 @@
+"""`spikesweep submit FILE`: validate a study file, run every trial on Ray Tune, print the Pareto front."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from ..output import format_table, progress_line
+from .validate import add_override_arguments
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("submit", help="run a study (validate, train every trial, pick the Pareto front)")
+    parser.add_argument("file", help="study file (YAML)")
+    add_override_arguments(parser)
+    parser.add_argument("--name", help="run under this study name instead of the file's `study:`")
+    parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
+    parser.add_argument("--data-dir", help="folder holding real datasets (overrides the file's data_dir)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the outcome as JSON on stdout (progress goes to stderr)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...errors import UserError
+    from ...stores.home import get_home
+    from ...study.validation import load_study
+
+    overrides = list(args.overrides)
+    loaded = load_study(args.file, overrides, args.data_dir, args.seeds, args.n_trials)
+    if args.name:
+        from ...study.file_model import NAME_PATTERN
+        import re
+
+        if not re.match(NAME_PATTERN, args.name):
+            raise UserError(f"--name: {args.name!r} is not a valid study name (allowed: letters, digits, - and _)")
+        loaded.study.study = args.name
+    for line in loaded.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    home = get_home()
+    name = loaded.study.study
+    if home.registry_exists():
+        from ...stores.registry import Registry
+
+        registry = Registry(home.registry_uri)
+        existing = registry.get_study(name)
+        registry.close()
+        if existing is not None:
+            raise UserError(f"{args.file}: study: {name!r} already exists in {home.root} (status {existing.status}) "
+                            f"(allowed: a new name; use --name NEW or `spikesweep status {name}`)")
+
+    from ...run.driver import run_study
+
+    last = [""]
+    terminal = sys.stderr if args.json else sys.stdout
+
+    def show(progress) -> None:
+        line = progress_line(progress)
+        if line != last[0]:
+            print(line, file=terminal, flush=True)
+            last[0] = line
+
+    print(f"study {name}: {loaded.study.design.kind} design, home {home.root}", file=terminal, flush=True)
+    outcome = run_study(loaded, home, args.address, show)
+    if args.json:
+        run_report_hook(home, name, out=terminal)
+        print(json.dumps({"study": name, "status": outcome.status, "counts": outcome.counts,
+                          "hypervolume": outcome.hypervolume, "pareto": outcome.pareto}, default=str))
+        return 0 if outcome.status == "completed" else 1
+    print(f"study {name} {outcome.status}: " + ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items())))
+    if outcome.pareto:
+        columns = ["number", "arm", "seed", *loaded.study.objectives]
+        columns += [c for c in ("accuracy", "energy_mj", "firing_rate", "params") if c not in columns]
+        print(f"\nPareto front ({len(outcome.pareto)} trials, hypervolume {outcome.hypervolume:.4g}):")
+        print(format_table(outcome.pareto, columns))
+    run_report_hook(home, name)
+    home_flag = f" --home {home.root}" if args.home else ""
+    print(f"\nnext:\n  spikesweep{home_flag} ui\n  spikesweep{home_flag} export {name} --out {name}-pareto\n"
+          f"  spikesweep{home_flag} report {name}\n  spikesweep{home_flag} status {name}")
+    return 0 if outcome.status == "completed" else 1
+
+
+def run_report_hook(home, name: str, out=None) -> None:
+    """Print the ablation report and log it to the parent run; a report problem never fails the study."""
+    from ...reporting.after_submit import after_submit as hook
+
+    try:
+        hook(home, name, out=out or sys.stdout)
+    except Exception as error:  # noqa: BLE001  (the study is stored; a report problem must not hide that)
+        log.warning("the ablation report failed: %s", error)
+        print(f"warning: the ablation report failed: {error}", file=sys.stderr)

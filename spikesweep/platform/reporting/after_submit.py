@@ -1,0 +1,36 @@
+"""The ablation report at the end of `submit`: printed, and logged to the study's MLflow parent run."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..stores.registry import Registry, load_resolved_study
+from .records import load_records
+from .render import render
+from .report import build_report, study_settings
+
+
+def after_submit(home: Any, study: str, out: TextIO | None = None) -> None:
+    """Build the study's report from the stores, print it as Markdown and log it to the parent run."""
+    from mlflow.tracking import MlflowClient
+
+    records = load_records(home, study)
+    if not records:
+        return
+    resolved = load_resolved_study(home, study)
+    settings = study_settings(resolved, {r.arm for r in records})
+    report = build_report(records, study=study, **settings)
+    print("\nablation report\n" + render(report, "md"), file=out)
+    registry = Registry(home.registry_uri)
+    try:
+        row = registry.get_study(study)
+    finally:
+        registry.close()
+    if row is None or not row.mlflow_parent_run_id:
+        return
+    from .mlflow_report import log_report
+
+    client = MlflowClient(tracking_uri=home.mlflow_uri)
+    with tempfile.TemporaryDirectory() as work_dir:
+        log_report(client, row.mlflow_parent_run_id, report, records, Path(work_dir))

@@ -1,0 +1,188 @@
+"""The driver's Tune callback: every store write for a trial happens here, in the driver process."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from optuna.trial import TrialState
+from ray.tune import Callback
+from ray.tune.result import AUTO_RESULT_KEYS
+
+from ..study.designs import TrialSpec
+from ..stores.optuna_store import FAIL_REASON, add_finished_trial, objective_values, optuna_number
+from ..stores.registry import Registry
+from ..stores.tracking import Tracker
+
+log = logging.getLogger(__name__)
+TUNE_KEYS = set(AUTO_RESULT_KEYS) | {"done", "trial_id", "experiment_tag", "should_checkpoint",
+                                     "checkpoint_dir_name", "date", "hostname", "node_ip", "pid", "timestamp"}
+MLFLOW_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+
+
+def trial_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    """What the trial reported, without Tune's own bookkeeping keys."""
+    return {k: v for k, v in result.items() if k not in TUNE_KEYS}
+
+
+def error_from_file(trial: Any) -> str:
+    """The last line of the traceback Tune saved for a trial that died outside run_trial."""
+    path = getattr(trial, "error_file", None)
+    try:
+        lines = [line for line in Path(path).read_text().splitlines() if line.strip()] if path else []
+    except OSError:
+        lines = []
+    return lines[-1].strip() if lines else "the trial process failed"
+
+
+@dataclass
+class StudyContext:
+    """What the callback needs to know about the study being run."""
+
+    name: str
+    objectives: dict[str, str]
+    registry: Registry
+    tracker: Tracker
+    experiment_id: str
+    parent_run_id: str
+    optuna_study: Any
+    spec_of: Callable[[Any], TrialSpec]
+    choices: dict[str, list[Any]] = field(default_factory=dict)
+    searcher: Any = None
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Progress:
+    """Counts shown on the terminal while a study runs."""
+
+    total: int
+    done: int = 0
+    running: int = 0
+    failed: int = 0
+    pruned: int = 0
+    best_accuracy: float | None = None
+    front: list[list[float]] = field(default_factory=list)
+
+
+class StoreCallback(Callback):
+    """Writes MLflow child runs, registry rows and (grid/ablation) Optuna trials as Tune reports them."""
+
+    def __init__(self, context: StudyContext, progress: Progress, show: Callable[[Progress], None]) -> None:
+        self.context, self.progress, self.show = context, progress, show
+        self.runs: dict[str, str] = {}
+        self.specs: dict[str, TrialSpec] = {}
+        self.finished: set[str] = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its run config for restore; callbacks must be stateless there (stores are reopened).
+        return {"runs": self.runs, "finished": self.finished}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, context=None, progress=None, show=None, specs={})
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        if trial.trial_id in self.runs:
+            return
+        context = self.context
+        spec = context.spec_of(trial.config)
+        self.specs[trial.trial_id] = spec
+        run_id = context.tracker.start_trial(context.experiment_id, context.parent_run_id, context.name,
+                                             f"{spec.arm} seed={spec.seed}", spec.config, spec.arm, spec.seed,
+                                             trial.trial_id)
+        self.runs[trial.trial_id] = run_id
+        number = optuna_number(context.searcher, trial.trial_id) if context.searcher is not None else None
+        context.registry.start_trial(context.name, trial.trial_id, spec.arm, spec.seed, spec.changed, spec.config,
+                                     run_id, number)
+        log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
+        self.progress.running += 1
+        self.show(self.progress)
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        run_id = self.runs.get(trial.trial_id)
+        metrics = trial_metrics(result)
+        if run_id is None or "error" in metrics:
+            return
+        self.context.tracker.log_result(run_id, metrics)
+        self.context.registry.update_trial(self.context.name, trial.trial_id,
+                                           metrics={k: v for k, v in metrics.items() if k != "energy_layers"})
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._finish(trial, None)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        reason = error_from_file(trial)
+        self.context.failures[trial.trial_id] = reason
+        self._finish(trial, reason)
+
+    def final_state(self, trial_id: str, metrics: dict[str, Any], error: str | None) -> tuple[str, str | None]:
+        """COMPLETE, PRUNED (stopped before its last epoch) or FAIL with a reason."""
+        reason = error or metrics.get("error")
+        if reason:
+            return "FAIL", str(reason)
+        spec = self.specs[trial_id]
+        if int(metrics.get("epoch", 0)) < spec.config["epochs"]:
+            return "PRUNED", None
+        if objective_values(metrics, list(self.context.objectives)) is None:
+            return "FAIL", "an objective is missing or not finite"
+        return "COMPLETE", None
+
+    def _finish(self, trial: Any, error: str | None) -> None:
+        trial_id = trial.trial_id
+        if trial_id in self.finished or trial_id not in self.runs:
+            return
+        self.finished.add(trial_id)
+        context, spec = self.context, self.specs[trial_id]
+        metrics = {k: v for k, v in trial_metrics(trial.last_result or {}).items() if k != "energy_layers"}
+        state, reason = self.final_state(trial_id, metrics, error)
+        number = self._tell_optuna(trial_id, spec, state, metrics, reason)
+        context.tracker.end_trial(self.runs[trial_id], MLFLOW_STATUS[state], reason)
+        kept = {k: v for k, v in metrics.items() if k != "error"}
+        context.registry.update_trial(context.name, trial_id, state=state, metrics=kept, error=reason,
+                                      optuna_trial_number=number)
+        log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
+        self._count(state, kept)
+
+    def _tell_optuna(self, trial_id: str, spec: TrialSpec, state: str, metrics: dict[str, Any],
+                     reason: str | None) -> int | None:
+        context = self.context
+        if context.searcher is not None:  # the searcher tells Optuna itself (MO-aware subclass)
+            return optuna_number(context.searcher, trial_id)
+        values = objective_values(metrics, list(context.objectives)) if state == "COMPLETE" else None
+        attrs = {"arm": spec.arm, "seed": spec.seed, "ray_trial_id": trial_id,
+                 "mlflow_run_id": self.runs[trial_id]}
+        if reason:
+            attrs[FAIL_REASON] = reason
+        if state == "PRUNED":
+            attrs["stopped_at_epoch"] = int(metrics.get("epoch", 0))
+        params = {name: spec.config[name] for name in context.choices}
+        return add_finished_trial(context.optuna_study, TrialState[state], values, params, context.choices, attrs)
+
+    def _count(self, state: str, metrics: dict[str, Any]) -> None:
+        progress = self.progress
+        progress.running = max(0, progress.running - 1)
+        progress.done += 1
+        if state == "FAIL":
+            progress.failed += 1
+        elif state == "PRUNED":
+            progress.pruned += 1
+        else:
+            accuracy = metrics.get("accuracy")
+            if accuracy is not None and (progress.best_accuracy is None or accuracy > progress.best_accuracy):
+                progress.best_accuracy = float(accuracy)
+            values = objective_values(metrics, list(self.context.objectives))
+            if values is not None:
+                progress.front = non_dominated([*progress.front, values], list(self.context.objectives.values()))
+        self.show(progress)
+
+
+def non_dominated(points: list[list[float]], directions: list[str]) -> list[list[float]]:
+    """The points no other point dominates (for the live front size)."""
+    signs = [1.0 if d == "min" else -1.0 for d in directions]
+    losses = [[v * s for v, s in zip(p, signs)] for p in points]
+
+    def dominates(a: list[float], b: list[float]) -> bool:
+        return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+    return [p for p, lp in zip(points, losses) if not any(dominates(other, lp) for other in losses)]

@@ -1,0 +1,205 @@
+"""The driver: runs a validated study on Ray Tune and is the only writer of the registry, MLflow and Optuna."""
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ...workers import KNOBS
+from .callbacks import Progress, StoreCallback, StudyContext
+from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
+from ..stores.home import Home
+from ..stores.optuna_store import FAIL_REASON, add_finished_trial, front, hypervolume, open_study, reference_point
+from .ray_runtime import start_ray, trial_resources
+from ..stores.registry import Registry
+from ..stores.tracking import Tracker
+from .trainable import META_KEY, train
+from ..study.validation import LoadedStudy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """How a study ended: its status, the Pareto rows and the hypervolume."""
+
+    name: str
+    status: str
+    pareto: list[dict[str, Any]] = field(default_factory=list)
+    hypervolume: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) -> None:
+    """Call the data side's `prepare_dataset` once per distinct dataset configuration, if it offers one."""
+    from ...workers import data as data_module
+
+    prepare = getattr(data_module, "prepare_dataset", None)
+    if prepare is None:
+        return
+    seen: set[str] = set()
+    for config in specs:
+        dataset = config["dataset"]
+        key_knobs = {k: v for k, v in config.items()
+                     if k == "dataset" or k.startswith(f"{dataset}.") or KNOBS[k].owner in ("data", dataset)}
+        key = repr(sorted(key_knobs.items()))
+        if key not in seen:
+            seen.add(key)
+            prepare(config, Path(data_dir).expanduser() if data_dir else None, home.cache_dir)
+
+
+def _scheduler(loaded: LoadedStudy):
+    study = loaded.study
+    if study.scheduler.kind != "asha":
+        return None
+    from ray.tune.schedulers import ASHAScheduler
+
+    return ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=max_epochs(study, loaded.specs),
+                         grace_period=study.scheduler.grace_epochs, reduction_factor=study.scheduler.reduction_factor)
+
+
+def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict[str, str]) -> Outcome:
+    """Pareto rows (with the registry's arm/seed/metrics) and the hypervolume of the front."""
+    trials = {t.optuna_trial_number: t for t in registry.trials(name) if t.optuna_trial_number is not None}
+    best = front(optuna_study)
+    directions = list(objectives.values())
+    completed = [t.values for t in optuna_study.get_trials(deepcopy=False, states=None) if t.values]
+    volume = None
+    if best:
+        ref = reference_point(np.array(completed, dtype=float), directions)
+        volume = hypervolume(np.array([t.values for t in best], dtype=float), ref, directions)
+    rows = []
+    for frozen in sorted(best, key=lambda t: t.number):
+        record = trials.get(frozen.number)
+        row = {"number": frozen.number, "arm": record.arm if record else "", "seed": record.seed if record else None}
+        row.update(dict(zip(objectives, frozen.values)))
+        if record:
+            for key in ("accuracy", "energy_mj", "firing_rate", "params"):
+                row.setdefault(key, record.metrics.get(key))
+        rows.append(row)
+    counts: dict[str, int] = {}
+    for trial in registry.trials(name):
+        counts[trial.state] = counts.get(trial.state, 0) + 1
+    return Outcome(name, "completed", rows, volume, counts)
+
+
+def _spec_lookup(loaded: LoadedStudy) -> Callable[[dict[str, Any]], TrialSpec]:
+    if loaded.specs:
+        return lambda config: loaded.specs[config[META_KEY]]
+    return lambda config: search_spec(loaded.study, config)
+
+
+def _close_unfinished(context: StudyContext) -> None:
+    """Trials left running by an interruption: FAIL everywhere (registry, MLflow, Optuna), reason "interrupted"."""
+    from optuna.trial import TrialState
+
+    registry, name = context.registry, context.name
+    for trial in registry.trials(name):
+        if trial.state != "RUNNING":
+            continue
+        number = trial.optuna_trial_number
+        if context.searcher is None:  # grid/ablation: the driver adds the Optuna trial itself
+            params = {knob: trial.config[knob] for knob in context.choices}
+            number = add_finished_trial(context.optuna_study, TrialState.FAIL, None, params, context.choices,
+                                        {"arm": trial.arm, "seed": trial.seed, "ray_trial_id": trial.ray_trial_id,
+                                         FAIL_REASON: "interrupted"})
+        registry.update_trial(name, trial.ray_trial_id, state="FAIL", error="interrupted",
+                              optuna_trial_number=number)
+        if trial.mlflow_run_id:
+            context.tracker.end_trial(trial.mlflow_run_id, "KILLED", "interrupted")
+    for frozen in context.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
+        context.optuna_study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
+              show: Callable[[Progress], None] = lambda progress: None) -> Outcome:
+    """Run a validated study end to end; every store write happens in this process."""
+    from ray import tune
+
+    study = loaded.study
+    name = study.study
+    home.create()
+    registry = Registry(home.registry_uri)
+    registry.create_study(name, loaded.text, loaded.sha256, loaded.resolved())
+    tracker = Tracker(home.mlflow_uri, home.artifacts)
+    started_ray = False
+    parent_run_id = None
+    try:
+        started_ray = start_ray(address)
+        experiment_id, parent_run_id = tracker.start_study(name, study.description, loaded.resolved())
+        optuna_study = open_study(home.optuna_uri, name, study.objectives)
+        ray_path = str(home.ray_results / name)
+        registry.update_study(name, status="running", optuna_study_name=name, mlflow_experiment_id=experiment_id,
+                              mlflow_parent_run_id=parent_run_id, ray_path=ray_path)
+        specs = [spec.config for spec in loaded.specs]
+        data_dir = study.data_dir
+        prepare_data(specs or [search_spec(study, {}).config], home, data_dir)
+        context = StudyContext(name, study.objectives, registry, tracker, experiment_id, parent_run_id,
+                               optuna_study, _spec_lookup(loaded), varying_knobs(loaded.specs))
+        search_alg = None
+        if study.design.kind == "search":
+            from .searcher import make_searcher
+
+            context.searcher = search_alg = make_searcher(
+                SearchSpace(study), name, home.optuna_uri, study.objectives, study.design.sampler,
+                study.design.n_trials, study.seeds[0], study.design.points_to_evaluate, context.failures)
+            param_space: dict[str, Any] = {}
+            num_samples = study.design.n_trials
+        else:
+            param_space = {META_KEY: tune.grid_search(list(range(len(specs))))}
+            num_samples = 1
+        progress = Progress(total=num_samples * (len(specs) if specs else 1))
+        callback = StoreCallback(context, progress, show)
+        trainable = tune.with_parameters(train, specs=specs or None, objectives=list(study.objectives),
+                                         data_dir=data_dir, cache_dir=str(home.cache_dir))
+        resources = trial_resources(study.resources.cpu, study.resources.gpu)
+        log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
+        tuner = tune.Tuner(
+            tune.with_resources(trainable, resources),
+            param_space=param_space,
+            tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=_scheduler(loaded), num_samples=num_samples,
+                                        max_concurrent_trials=study.max_concurrent, reuse_actors=True,
+                                        trial_dirname_creator=lambda trial: trial.trial_id),
+            run_config=tune.RunConfig(name=name, storage_path=str(home.ray_results), verbose=0, callbacks=[callback],
+                                      failure_config=tune.FailureConfig(max_failures=0)))
+        interrupted = False
+        try:
+            tuner.fit()
+        except KeyboardInterrupt:
+            interrupted = True
+        interrupted = interrupted or progress.done < progress.total
+        if interrupted:
+            _close_unfinished(context)
+        outcome = summarize(optuna_study, registry, name, study.objectives)
+        outcome.status = "interrupted" if interrupted else "completed"
+        _log_summary(tracker, parent_run_id, outcome, "KILLED" if interrupted else "FINISHED")
+        registry.update_study(name, status=outcome.status)
+        return outcome
+    except BaseException as error:
+        registry.update_study(name, status="interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                              error=f"{type(error).__name__}: {error}")
+        if parent_run_id:
+            tracker.end_trial(parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED",
+                              f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        registry.close()
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+
+
+def _log_summary(tracker: Tracker, parent_run_id: str, outcome: Outcome, status: str) -> None:
+    import pandas as pd
+
+    metrics = {"pareto_size": len(outcome.pareto), "n_trials": sum(outcome.counts.values())}
+    metrics.update({f"n_{state.lower()}": count for state, count in outcome.counts.items()})
+    if outcome.hypervolume is not None and math.isfinite(outcome.hypervolume):
+        metrics["hypervolume"] = outcome.hypervolume
+    tables = {"pareto/front.json": pd.DataFrame(outcome.pareto)} if outcome.pareto else {}
+    tracker.finish_study(parent_run_id, status, metrics, tables)

@@ -1,0 +1,89 @@
+"""The multi-objective Optuna searcher for Tune (search designs), aware of early stopping and failures."""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import optuna
+from optuna.trial import TrialState
+from ray.tune.search.optuna import OptunaSearch
+
+from ...workers import resolve
+from ..study.designs import config_key
+from ..stores.optuna_store import FAIL_REASON, objective_values, storage
+
+MAX_RESAMPLES = 20
+
+
+class MOOptunaSearch(OptunaSearch):
+    """Tells trials stopped before their last epoch PRUNED, and failed ones FAIL with their reason.
+
+    Stock OptunaSearch tells an early-stopped multi-objective trial COMPLETE with the metrics of the epoch it
+    stopped at, which puts underfit, cheap configurations on the front. `failures` maps Tune trial ids to the
+    reasons the driver saw (for trials whose process died). Uses OptunaSearch's private `_ot_trials`,
+    `_ot_study` and `_completed_trials` (Ray is pinned to 2.60.*).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures: dict[str, str] = {}
+        self.final_epochs: dict[str, int] = {}
+        self.seen_configs: dict[str, int] = {}
+
+    def suggest(self, trial_id: str) -> dict | None:
+        """Sample a configuration not run before in this study (identical configurations run once).
+
+        A repeated sample is told to Optuna as PRUNED with the user attribute `duplicate_of` and never reaches
+        Tune; after MAX_RESAMPLES repeats (a small, exhausted space) the repeat is run anyway.
+        """
+        for attempt in range(MAX_RESAMPLES):
+            params = super().suggest(trial_id)
+            if params is None:
+                return None
+            config = resolve(params)
+            key = config_key(config)
+            if key not in self.seen_configs or attempt == MAX_RESAMPLES - 1:
+                break
+            ot_trial = self._ot_trials.pop(trial_id)
+            ot_trial.set_user_attr("duplicate_of", self.seen_configs[key])
+            self._ot_study.tell(ot_trial, state=TrialState.PRUNED)
+        self.seen_configs.setdefault(key, self._ot_trials[trial_id].number)
+        self.final_epochs[trial_id] = int(config["epochs"])  # how long this trial is meant to train
+        return params
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        ot_trial = self._ot_trials.get(trial_id)
+        if ot_trial is None or trial_id in self._completed_trials:
+            return
+        reason = self.failures.get(trial_id) or (result or {}).get("error")
+        if error or reason:
+            ot_trial.set_user_attr(FAIL_REASON, reason or "the trial process failed")
+            self._ot_study.tell(ot_trial, state=TrialState.FAIL)
+        elif result and result.get("epoch", 0) < self.final_epochs.get(trial_id, 0):
+            ot_trial.set_user_attr("stopped_at_epoch", result.get("epoch"))
+            self._ot_study.tell(ot_trial, state=TrialState.PRUNED)
+        elif result and objective_values(result, list(self.metric)) is None:
+            ot_trial.set_user_attr(FAIL_REASON, "an objective is missing or not finite")
+            self._ot_study.tell(ot_trial, state=TrialState.FAIL)
+        else:
+            super().on_trial_complete(trial_id, result, error)
+            return
+        self._completed_trials.add(trial_id)
+
+
+SAMPLERS: dict[str, Callable[[int, int], optuna.samplers.BaseSampler]] = {
+    "tpe": lambda seed, n: optuna.samplers.TPESampler(seed=seed, multivariate=True,
+                                                      n_startup_trials=max(2, min(10, n // 3))),
+    "nsga2": lambda seed, n: optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2, min(50, n // 2))),
+    "random": lambda seed, n: optuna.samplers.RandomSampler(seed=seed),
+}
+
+
+def make_searcher(space: Callable[[Any], dict], study_name: str, url: str, objectives: Mapping[str, str],
+                  sampler: str, n_trials: int, seed: int, points: list[dict[str, Any]],
+                  failures: dict[str, str]) -> MOOptunaSearch:
+    """An MO-aware OptunaSearch over a define-by-run space, writing to the study's RDB storage."""
+    searcher = MOOptunaSearch(space=space, metric=list(objectives), mode=list(objectives.values()),
+                              points_to_evaluate=points or None, sampler=SAMPLERS[sampler](seed, n_trials),
+                              study_name=study_name, storage=storage(url))
+    searcher.failures = failures  # shared with the driver's callback
+    return searcher

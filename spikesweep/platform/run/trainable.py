@@ -1,0 +1,54 @@
+"""The Ray Tune trainable: runs `run_trial` with `tune.report` as its report callback.
+
+Imports Ray and the trial code only (no MLflow, Optuna or SQLAlchemy): everything it learns goes to Ray as
+results and the driver writes the stores. An exception inside the trial is reported as a last result carrying
+`error` (objectives NaN), so the driver records the trial FAIL with its reason and the actor can be reused.
+"""
+from __future__ import annotations
+
+import math
+import traceback
+from typing import Any, Sequence
+
+from ...workers import TrialEnv, resolve, run_trial
+
+META_KEY = "index"
+
+
+def error_text(error: BaseException) -> str:
+    """One line naming the exception, plus where it happened for exceptions without a message."""
+    text = f"{type(error).__name__}: {error}".strip()
+    if text.endswith(":"):
+        frames = traceback.extract_tb(error.__traceback__)
+        text += f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return text
+
+
+def trial_config(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
+    """The full configuration of a trial: a grid/ablation spec by index, or the sampled search knobs."""
+    if specs is not None and META_KEY in config:
+        return dict(specs[config[META_KEY]])
+    return resolve(config)
+
+
+def train(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None = None,
+          objectives: Sequence[str] = ("accuracy", "energy_mj"), data_dir: str | None = None,
+          cache_dir: str | None = None) -> None:
+    """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver)."""
+    from pathlib import Path
+
+    from ray import tune
+
+    last_epoch = 0
+
+    def report(metrics: dict[str, Any]) -> None:
+        nonlocal last_epoch
+        last_epoch = int(metrics.get("epoch", last_epoch))
+        tune.report(dict(metrics))
+
+    env = TrialEnv(Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None)
+    try:
+        run_trial(trial_config(config, specs), report, env)
+    except Exception as error:  # noqa: BLE001  (NaN, OOM, any bug: the study goes on)
+        failed = {name: math.nan for name in objectives}
+        tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": error_text(error)})

@@ -1,0 +1,114 @@
+"""MLflow, driver side only: one experiment per study, a parent run, one child run per trial.
+
+Everything goes through an `MlflowClient` bound to the home's tracking URI; the fluent API is avoided because
+`mlflow.set_experiment` exports MLFLOW_EXPERIMENT_ID into the environment that Ray workers inherit.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from ...workers.knobs import relevant
+
+PARENT_TAG, STUDY_TAG, ARM_TAG, SEED_TAG = "mlflow.parentRunId", "spikesweep.study", "spikesweep.arm", "spikesweep.seed"
+ERROR_TAG = "spikesweep.error"
+MAX_TAG = 5000
+
+
+def _client(uri: str):
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # no table-creation chatter on the user's terminal
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def numeric_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """The metrics MLflow can store (numbers, not bools; nested mappings as `outer.inner`); the epoch is the step."""
+    numbers: dict[str, float] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            numbers.update(numeric_metrics(value, f"{name}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and name != "epoch":
+            numbers[name] = float(value)
+    return numbers
+
+
+class Tracker:
+    """The MLflow verbs the driver needs."""
+
+    def __init__(self, tracking_uri: str, artifact_root: Path) -> None:
+        self.uri = tracking_uri
+        self.artifact_root = artifact_root
+        self.client = _client(tracking_uri)
+
+    def start_study(self, name: str, description: str, resolved: dict[str, Any]) -> tuple[str, str]:
+        """Create (or reuse) the study's experiment and open its parent run: (experiment id, parent run id)."""
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is None:
+            location = (self.artifact_root / name).as_uri()
+            experiment_id = self.client.create_experiment(name, artifact_location=location,
+                                                          tags={STUDY_TAG: name})
+        else:
+            experiment_id = experiment.experiment_id
+        tags = {STUDY_TAG: name, "spikesweep.design": resolved["design"]["kind"]}
+        if description:
+            tags["mlflow.note.content"] = description
+        parent = self.client.create_run(experiment_id, run_name=name, tags=tags)
+        self.client.log_dict(parent.info.run_id, resolved, "study/resolved.yaml")
+        return experiment_id, parent.info.run_id
+
+    def start_trial(self, experiment_id: str, parent_run_id: str, study: str, run_name: str,
+                    config: Mapping[str, Any], arm: str, seed: int, ray_trial_id: str) -> str:
+        """Open a child run: params = the knobs the configuration reads; the full config as an artifact."""
+        tags = {PARENT_TAG: parent_run_id, STUDY_TAG: study, ARM_TAG: arm, SEED_TAG: str(seed),
+                "ray.trial_id": ray_trial_id}
+        run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
+        from mlflow.entities import Param
+
+        params = [Param(name, str(value)) for name, value in sorted(relevant(config).items())]
+        self.client.log_batch(run.info.run_id, params=params)
+        self.client.log_dict(run.info.run_id, dict(config), "config.yaml")
+        return run.info.run_id
+
+    def log_result(self, run_id: str, metrics: Mapping[str, Any]) -> None:
+        """One epoch's metrics in one batch (step = epoch); a per-layer energy table if the trial sent one."""
+        from mlflow.entities import Metric
+
+        step = int(metrics.get("epoch", 0))
+        now = int(time.time() * 1000)
+        batch = [Metric(k, v, now, step) for k, v in numeric_metrics(metrics).items()]
+        if batch:
+            self.client.log_batch(run_id, metrics=batch)
+        layers = metrics.get("energy_layers")
+        if layers:
+            self.client.log_dict(run_id, {"epoch": step, "layers": layers}, "energy_layers.json")
+
+    def end_trial(self, run_id: str, status: str, error: str | None = None) -> None:
+        """Close a child run as FINISHED, KILLED (stopped early) or FAILED (with the reason as a tag)."""
+        if error:
+            self.client.set_tag(run_id, ERROR_TAG, error[:MAX_TAG])
+        self.client.set_terminated(run_id, status)
+
+    def finish_study(self, parent_run_id: str, status: str, metrics: Mapping[str, float],
+                     tables: Mapping[str, Any] | None = None, texts: Mapping[str, str] | None = None) -> None:
+        """Log the study's summary metrics, tables (`name.json` -> DataFrame) and texts, then close the parent."""
+        finite = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+        if finite:
+            from mlflow.entities import Metric
+
+            now = int(time.time() * 1000)
+            self.client.log_batch(parent_run_id, metrics=[Metric(k, v, now, 0) for k, v in finite.items()])
+        for path, table in (tables or {}).items():
+            self.client.log_table(parent_run_id, data=table, artifact_file=path)
+        for path, text in (texts or {}).items():
+            self.client.log_text(parent_run_id, text, path)
+        self.client.set_terminated(parent_run_id, status)
+
+    def child_runs(self, experiment_id: str, parent_run_id: str) -> list[Any]:
+        """Every child run of a parent (for reports and tests)."""
+        return self.client.search_runs([experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}'",
+                                       max_results=10_000)

@@ -1,0 +1,198 @@
+"""Study designs: grid and ablation expand into trial specs (x seeds); search becomes an Optuna define-by-run space.
+
+Every spec holds a full resolved configuration (seed included), the arm (design cell) it belongs to and the knobs
+it changes relative to the base (grid) or the baseline (ablation). Identical configurations run once.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ...workers import KNOBS, resolve
+from .file_model import AblationDesign, Distribution, GridDesign, SearchDesign, StudyFile
+
+BASELINE_ARM = "baseline"
+SEARCH_ARM = "search"
+
+# Submodule name -> the knob change that switches it off (for `leave_one_out:`).
+LEAVE_ONE_OUT: dict[str, dict[str, Any]] = {
+    "staa.gc": {"staa.gc": False},
+    "staa.pe": {"staa.pe": "none"},
+    "staa.step_attention": {"staa.step_attention": False},
+    "staa.tsrd": {"staa.tsrd_p": 0.0},
+    "dta.txa": {"dta.branches": "tna"},
+    "dta.tna": {"dta.branches": "txa"},
+    "fsta": {"attention": "none"},
+}
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial to run: its full configuration, design cell and what it changes."""
+
+    config: dict[str, Any]
+    arm: str
+    seed: int
+    changed: dict[str, Any] = field(default_factory=dict)
+
+    def key(self) -> str:
+        return config_key(self.config)
+
+
+def config_key(config: dict[str, Any]) -> str:
+    """A canonical text of a configuration, equal for equal configurations."""
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def cell_label(changes: dict[str, Any]) -> str:
+    """'timesteps=2, optimizer=adam' (the label of a grid cell)."""
+    return ", ".join(f"{name}={format_value(value)}" for name, value in changes.items()) or BASELINE_ARM
+
+
+def _seeded(values: dict[str, Any], seed: int) -> dict[str, Any]:
+    return resolve({**values, "seed": seed})
+
+
+def _dedup(specs: Iterable[TrialSpec], notes: list[str] | None = None) -> list[TrialSpec]:
+    seen: dict[str, TrialSpec] = {}
+    for spec in specs:
+        first = seen.get(spec.key())
+        if first is None:
+            seen[spec.key()] = spec
+        elif notes is not None and first.arm != spec.arm:
+            note = f"arm {spec.arm!r} has the same configuration as {first.arm!r}; it runs once, as {first.arm!r}"
+            if note not in notes:
+                notes.append(note)
+    return list(seen.values())
+
+
+def expand_grid(study: StudyFile, design: GridDesign, notes: list[str] | None = None) -> list[TrialSpec]:
+    """Full factorial over the factors, times the seeds (seed-major, so partial results stay paired)."""
+    names = list(design.factors)
+    cells = [dict(zip(names, values)) for values in itertools.product(*design.factors.values())]
+    specs = []
+    for seed in study.seeds:
+        for cell in cells:
+            config = _seeded({**study.base, **cell}, seed)
+            changed = {name: config[name] for name in cell}
+            specs.append(TrialSpec(config, cell_label(changed), seed, changed))
+    return _dedup(specs, notes)
+
+
+def ablation_arms(design: AblationDesign) -> list[tuple[str, dict[str, Any]]]:
+    """(name, knob changes) of every arm, the baseline first, then explicit arms, then leave-one-out arms."""
+    arms = [(BASELINE_ARM, {})] + [(arm.name, dict(arm.set)) for arm in design.arms]
+    arms += [(f"w/o {name}", dict(LEAVE_ONE_OUT[name])) for name in design.leave_one_out]
+    return arms
+
+
+def expand_ablation(study: StudyFile, design: AblationDesign, notes: list[str] | None = None) -> list[TrialSpec]:
+    """The baseline once per seed (shared by every arm) and each arm per seed, seeds paired across arms."""
+    baseline_values = {**study.base, **design.baseline}
+    specs = []
+    for seed in study.seeds:
+        baseline = _seeded(baseline_values, seed)
+        for name, changes in ablation_arms(design):
+            config = _seeded({**baseline_values, **changes}, seed)
+            changed = {k: config[k] for k in changes if config[k] != baseline[k]}
+            specs.append(TrialSpec(config, name, seed, changed))
+    return _dedup(specs, notes)
+
+
+EXPANDERS: dict[str, Callable[..., list[TrialSpec]]] = {"grid": expand_grid, "ablation": expand_ablation}
+
+
+def expand(study: StudyFile, notes: list[str] | None = None) -> list[TrialSpec]:
+    """Trial specs of a grid or ablation study (search studies are sampled by Optuna instead)."""
+    return EXPANDERS[study.design.kind](study, study.design, notes)
+
+
+def varying_knobs(specs: list[TrialSpec]) -> dict[str, list[Any]]:
+    """Knobs whose value differs between specs -> their distinct values in order (Optuna's categorical params)."""
+    values: dict[str, list[Any]] = {}
+    for name in specs[0].config if specs else ():
+        distinct: list[Any] = []
+        for spec in specs:
+            value = spec.config[name]
+            if not any(value == v and type(value) is type(v) for v in distinct):
+                distinct.append(value)
+        if len(distinct) > 1:
+            values[name] = distinct
+    return values
+
+
+def suggest(trial: Any, name: str, distribution: Distribution) -> Any:
+    """Sample one knob from an Optuna trial (or Tune's captor around one)."""
+    if distribution.choice is not None:
+        return trial.suggest_categorical(name, distribution.choice)
+    if distribution.int_ is not None:
+        return trial.suggest_int(name, *distribution.int_)
+    if distribution.float_ is not None:
+        return trial.suggest_float(name, *distribution.float_)
+    return trial.suggest_float(name, *distribution.log, log=True)
+
+
+def trial_number(trial: Any) -> int:
+    """The Optuna trial number behind `trial` (Tune wraps the trial in a suggest captor)."""
+    inner = getattr(trial, "ot_trial", trial)
+    return int(inner.number)
+
+
+def sample(trial: Any, study: StudyFile, design: SearchDesign) -> dict[str, Any]:
+    """Knob values of one search point: base, then each space knob in order where `when` and the schema allow it.
+
+    A knob is skipped when its `when:` is false or when the configuration so far does not read it (e.g.
+    `fsta.dct_kernel` unless `attention` is fsta). The seed cycles through `seeds` by trial number.
+    """
+    config = resolve(study.base)
+    sampled: dict[str, Any] = {}
+    for name, distribution in design.space.items():
+        if distribution.when_allows(config) and KNOBS[name].is_used(config):
+            sampled[name] = suggest(trial, name, distribution)
+            config[name] = sampled[name]
+    seed = study.seeds[trial_number(trial) % len(study.seeds)]
+    return {**sampled, "seed": seed}
+
+
+class SearchSpace:
+    """A define-by-run space for OptunaSearch (picklable, as Tune checkpoints its searcher).
+
+    Samples the space and returns the fixed knobs (base, seed) for Tune to merge into the trial's config.
+    """
+
+    def __init__(self, study: StudyFile) -> None:
+        assert isinstance(study.design, SearchDesign)
+        self.study = study
+
+    def __call__(self, trial: Any) -> dict[str, Any]:
+        values = sample(trial, self.study, self.study.design)
+        fixed = {name: value for name, value in self.study.base.items() if name not in values}
+        fixed["seed"] = values["seed"]
+        return fixed
+
+
+def search_spec(study: StudyFile, params: dict[str, Any]) -> TrialSpec:
+    """The spec of one sampled search point (params as Tune hands them to the trainable)."""
+    config = resolve({**study.base, **params})
+    changed = {name: config[name] for name in params if name != "seed" and name in study.design.space}
+    return TrialSpec(config, SEARCH_ARM, config["seed"], changed)
+
+
+def max_epochs(study: StudyFile, specs: list[TrialSpec]) -> int:
+    """The longest training any trial of the study can run (ASHA's max_t)."""
+    if specs:
+        return max(spec.config["epochs"] for spec in specs)
+    longest = int(resolve(study.base)["epochs"])
+    searched = getattr(study.design, "space", {}).get("epochs")
+    if searched is not None:
+        values = searched.choice or searched.int_ or []
+        longest = max([longest, *(int(v) for v in values)])
+    return longest
