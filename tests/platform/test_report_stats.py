@@ -1,4 +1,4 @@
-"""spikesweep/platform/reporting/stats.py: hypervolume (optuna and the numpy sweep), Pareto masks, paired tests."""
+"""spikesweep/platform/reporting/stats.py: mean ± std and paired tests."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,54 +8,6 @@ from scipy import stats as scipy_stats
 from spikesweep.platform.reporting import stats
 
 MAX_MIN = ["max", "min"]
-
-
-def test_hypervolume_known_answer_on_a_three_point_front():
-    points = np.array([[0.9, 3.0], [0.8, 2.0], [0.6, 1.0]])
-    # minimisation view (-acc, energy) against (0, 3.3): 0.9 x 0.3 + 0.8 x 1.0 + 0.6 x 1.0
-    assert stats.hypervolume(points, MAX_MIN, np.array([0.0, 3.3])) == pytest.approx(1.67)
-    assert stats.hypervolume_2d(stats.to_minimization(points, MAX_MIN), np.array([0.0, 3.3])) == pytest.approx(1.67)
-    assert stats.hypervolume(points, MAX_MIN) == pytest.approx(1.67)  # default reference: acc 0, 1.1 x max energy
-
-
-def test_optuna_and_the_numpy_sweep_agree_on_random_sets():
-    from optuna._hypervolume import compute_hypervolume
-
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        points = np.column_stack([rng.uniform(0.1, 1.0, 15), rng.uniform(0.5, 5.0, 15)])
-        ref = stats.reference_point(points, MAX_MIN)
-        loss, ref_loss = stats.to_minimization(points, MAX_MIN), stats.to_minimization(ref, MAX_MIN)[0]
-        assert stats.hypervolume_2d(loss, ref_loss) == pytest.approx(compute_hypervolume(loss, ref_loss), rel=1e-12)
-        assert stats.hypervolume(points, MAX_MIN) == pytest.approx(stats.hypervolume_2d(loss, ref_loss), rel=1e-12)
-
-
-def test_points_beyond_the_reference_add_nothing():
-    points = np.array([[0.9, 1.0], [0.95, 5.0]])
-    assert stats.hypervolume(points, MAX_MIN, np.array([0.0, 2.0])) == pytest.approx(0.9 * 1.0)
-
-
-def test_fallback_is_used_without_optuna(monkeypatch, caplog):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_optuna(name, *args, **kwargs):
-        if name.startswith("optuna"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_optuna)
-    with caplog.at_level("DEBUG", logger=stats.__name__):
-        assert stats.hypervolume(np.array([[0.9, 3.0], [0.8, 2.0], [0.6, 1.0]]), MAX_MIN) == pytest.approx(1.67)
-    assert "2-D sweep" in caplog.text
-
-
-def test_pareto_mask_with_duplicates_and_directions():
-    points = np.array([[0.9, 1.0], [0.9, 1.0], [0.8, 1.0], [0.95, 2.0], [0.5, 0.5]])
-    assert stats.pareto_mask(points, MAX_MIN).tolist() == [True, True, False, True, True]
-    assert stats.pareto_mask(points, ["min", "max"]).tolist() == [False, False, True, True, True]
-    assert stats.pareto_mask(points, ["min", "min"]).tolist() == [False, False, False, False, True]
 
 
 def test_summarize_ignores_missing_values():

@@ -33,7 +33,8 @@ def load_records(home: Any, study: str) -> list[TrialRecord]:
     `home` is a `Home` or a path. Raises KeyError if the study is unknown.
     """
     from ..stores.home import Home, get_home
-    from ..stores.optuna_store import FAIL_REASON, front, load_study
+    from ..pareto import front_of
+    from ..stores.optuna_store import FAIL_REASON, completed_trials, load_study
     from ..stores.registry import Registry
 
     home = home if isinstance(home, Home) else get_home(home)
@@ -49,7 +50,11 @@ def load_records(home: Any, study: str) -> list[TrialRecord]:
         registry.close()
     optuna_study = load_study(home.optuna_uri, row.optuna_study_name or study)
     frozen = {t.number: t for t in optuna_study.get_trials(deepcopy=False)} if optuna_study else {}
-    pareto = {t.number for t in front(optuna_study)} if optuna_study else set()
+    pareto: set[int] = set()
+    if optuna_study is not None:
+        complete, directions = completed_trials(optuna_study)
+        found = front_of([t.values for t in complete], directions)
+        pareto = {complete[i].number for i in found.indices()} if found else set()
     records = []
     for trial in trials:
         number = trial.optuna_trial_number

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..pareto import front_of
 from . import stats
 from .records import TrialRecord
 
@@ -85,7 +86,7 @@ def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
                  objectives: Mapping[str, str] | None = None, metrics: Sequence[str] = METRICS) -> AblationReport:
     """Build the ablation report from the trial records of one study.
 
-    The front is recomputed from the metrics; stored marks (`TrialRecord.pareto`) that disagree give a note.
+    The front and hypervolume come from `platform.pareto` over the COMPLETE trials' metrics.
     `baseline` names the baseline arm (None: no deltas). `reference` is the study file's `reference:` section;
     its `published:` entries are matched to rows by `arm` name or by the knob values in `set`. `test` is the
     paired test ("t" or "wilcoxon"); trials are paired by seed.
@@ -99,10 +100,6 @@ def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
     groups = _group(records)
     front, hv, hv_ref = _front(records, objectives)
     on_front = set(front)
-    stored = sorted(r.number for r in records if r.pareto)
-    if stored and stored != front:
-        notes.append(f"the stored Pareto marks (trials {stored}) differ from the front recomputed from the "
-                     f"metrics (trials {front})")
 
     base_group = [g for g in groups if g[0].arm == baseline] if baseline else []
     if baseline and not base_group:
@@ -157,11 +154,10 @@ def _front(records: list[TrialRecord], objectives: dict[str, str]
     kept, points = objective_points(records, objectives)
     if not kept:
         return [], None, {}
-    directions = list(objectives.values())
-    mask = stats.pareto_mask(points, directions)
-    ref = stats.reference_point(points, directions)
-    hv = stats.hypervolume(points, directions, ref)
-    return [r.number for r, on in zip(kept, mask) if on], hv, dict(zip(objectives, map(float, ref)))
+    found = front_of(points, list(objectives.values()))
+    assert found is not None
+    return ([kept[i].number for i in found.indices()], found.hypervolume,
+            dict(zip(objectives, map(float, found.reference))))
 
 
 def _key(record: TrialRecord) -> tuple[str, str]:

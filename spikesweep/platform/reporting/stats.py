@@ -1,4 +1,4 @@
-"""Statistics behind the ablation report: mean ± std, paired tests, Pareto fronts and hypervolume.
+"""Statistics behind the ablation report: mean ± std and paired tests over seeds (fronts: `platform.pareto`).
 
 Pure numpy/scipy on plain numbers; nothing here knows about trials or stores.
 """
@@ -76,70 +76,3 @@ def paired_test(baseline: Mapping[int, float], arm: Mapping[int, float], test: s
 
 def _finite(value: object) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def to_minimization(points: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """Negate the columns whose direction is "max", so that smaller is better in every column."""
-    signs = np.array([-1.0 if d == "max" else 1.0 for d in directions])
-    return np.asarray(points, dtype=float).reshape(-1, len(directions)) * signs
-
-
-def pareto_mask(points: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """True for each row of `points` that no other row dominates (ties on every objective are not dominated)."""
-    loss = to_minimization(points, directions)
-    mask = np.ones(len(loss), dtype=bool)
-    for i, point in enumerate(loss):
-        no_worse = np.all(loss <= point, axis=1)
-        better = np.any(loss < point, axis=1)
-        mask[i] = not np.any(no_worse & better)
-    return mask
-
-
-def reference_point(points: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """The hypervolume reference point, in the objectives' own units.
-
-    Maximised objectives: min(0, worst observed) (accuracy: 0). Minimised objectives: 1.1 x the largest
-    observed value (energy: 10% above the most expensive trial), or 0 where every value is <= 0.
-    """
-    points = np.asarray(points, dtype=float).reshape(-1, len(directions))
-    ref = []
-    for column, direction in zip(points.T, directions):
-        if direction == "max":
-            ref.append(min(0.0, float(column.min())) if column.size else 0.0)
-        else:
-            ref.append(1.1 * max(0.0, float(column.max())) if column.size else 0.0)
-    return np.array(ref)
-
-
-def hypervolume(points: np.ndarray, directions: Sequence[str], reference: np.ndarray | None = None) -> float:
-    """Hypervolume dominated by `points` up to `reference` (default: `reference_point`).
-
-    Uses optuna._hypervolume.compute_hypervolume (private API, pinned Optuna major) and falls back to the
-    exact 2-D sweep where it cannot be imported. Points that do not dominate the reference add nothing.
-    """
-    points = np.asarray(points, dtype=float).reshape(-1, len(directions))
-    if reference is None:
-        reference = reference_point(points, directions)
-    loss = to_minimization(points, directions)
-    ref_loss = to_minimization(np.asarray(reference, dtype=float), directions)[0]
-    loss = loss[np.all(loss <= ref_loss, axis=1)]
-    try:
-        from optuna._hypervolume import compute_hypervolume
-    except ImportError:
-        log.debug("optuna._hypervolume is unavailable; using the 2-D sweep")
-        return hypervolume_2d(loss, ref_loss)
-    return float(compute_hypervolume(loss, ref_loss, assume_pareto=False))
-
-
-def hypervolume_2d(loss: np.ndarray, ref_loss: np.ndarray) -> float:
-    """Exact 2-D hypervolume of minimisation points `loss` [N, 2] up to `ref_loss`, by a sweep over x."""
-    loss = np.asarray(loss, dtype=float).reshape(-1, 2)
-    if len(ref_loss) != 2:
-        raise ValueError(f"the numpy hypervolume handles 2 objectives, got {len(ref_loss)}")
-    loss = loss[np.all(loss <= ref_loss, axis=1)]
-    volume, best_y = 0.0, float(ref_loss[1])
-    for x, y in loss[np.lexsort((loss[:, 1], loss[:, 0]))]:
-        if y < best_y:
-            volume += (ref_loss[0] - x) * (best_y - y)
-            best_y = y
-    return float(volume)

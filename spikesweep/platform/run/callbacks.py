@@ -11,9 +11,11 @@ from ray.tune import Callback
 from ray.tune.result import AUTO_RESULT_KEYS
 
 from ..study.designs import TrialSpec
-from ..stores.optuna_store import FAIL_REASON, add_finished_trial, objective_values, optuna_number
+from ..pareto import non_dominated_mask, objective_values
+from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
 from ..stores.registry import Registry
 from ..stores.tracking import Tracker
+from .outcome import TrialOutcome, classify
 
 log = logging.getLogger(__name__)
 TUNE_KEYS = set(AUTO_RESULT_KEYS) | {"done", "trial_id", "experiment_tag", "should_checkpoint",
@@ -50,7 +52,6 @@ class StudyContext:
     spec_of: Callable[[Any], TrialSpec]
     choices: dict[str, list[Any]] = field(default_factory=dict)
     searcher: Any = None
-    failures: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,20 +114,9 @@ class StoreCallback(Callback):
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         reason = error_from_file(trial)
-        self.context.failures[trial.trial_id] = reason
+        if self.context.searcher is not None:
+            self.context.searcher.record_failure(trial.trial_id, reason)
         self._finish(trial, reason)
-
-    def final_state(self, trial_id: str, metrics: dict[str, Any], error: str | None) -> tuple[str, str | None]:
-        """COMPLETE, PRUNED (stopped before its last epoch) or FAIL with a reason."""
-        reason = error or metrics.get("error")
-        if reason:
-            return "FAIL", str(reason)
-        spec = self.specs[trial_id]
-        if int(metrics.get("epoch", 0)) < spec.config["epochs"]:
-            return "PRUNED", None
-        if objective_values(metrics, list(self.context.objectives)) is None:
-            return "FAIL", "an objective is missing or not finite"
-        return "COMPLETE", None
 
     def _finish(self, trial: Any, error: str | None) -> None:
         trial_id = trial.trial_id
@@ -135,8 +125,9 @@ class StoreCallback(Callback):
         self.finished.add(trial_id)
         context, spec = self.context, self.specs[trial_id]
         metrics = {k: v for k, v in trial_metrics(trial.last_result or {}).items() if k != "energy_layers"}
-        state, reason = self.final_state(trial_id, metrics, error)
-        number = self._tell_optuna(trial_id, spec, state, metrics, reason)
+        outcome = classify(metrics, spec.config["epochs"], list(context.objectives), error)
+        state, reason = outcome.state, outcome.reason
+        number = self._tell_optuna(trial_id, spec, outcome, metrics)
         context.tracker.end_trial(self.runs[trial_id], MLFLOW_STATUS[state], reason)
         kept = {k: v for k, v in metrics.items() if k != "error"}
         context.registry.update_trial(context.name, trial_id, state=state, metrics=kept, error=reason,
@@ -144,18 +135,19 @@ class StoreCallback(Callback):
         log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
         self._count(state, kept)
 
-    def _tell_optuna(self, trial_id: str, spec: TrialSpec, state: str, metrics: dict[str, Any],
-                     reason: str | None) -> int | None:
+    def _tell_optuna(self, trial_id: str, spec: TrialSpec, outcome: TrialOutcome,
+                     metrics: dict[str, Any]) -> int | None:
         context = self.context
         if context.searcher is not None:  # the searcher tells Optuna itself (MO-aware subclass)
             return optuna_number(context.searcher, trial_id)
+        state = outcome.state
         values = objective_values(metrics, list(context.objectives)) if state == "COMPLETE" else None
-        attrs = {"arm": spec.arm, "seed": spec.seed, "ray_trial_id": trial_id,
-                 "mlflow_run_id": self.runs[trial_id]}
-        if reason:
-            attrs[FAIL_REASON] = reason
-        if state == "PRUNED":
-            attrs["stopped_at_epoch"] = int(metrics.get("epoch", 0))
+        attrs: dict[str, Any] = {"arm": spec.arm, "seed": spec.seed, "ray_trial_id": trial_id,
+                                 "mlflow_run_id": self.runs[trial_id]}
+        if outcome.reason:
+            attrs[FAIL_REASON] = outcome.reason
+        if outcome.stopped_at_epoch is not None:
+            attrs["stopped_at_epoch"] = outcome.stopped_at_epoch
         params = {name: spec.config[name] for name in context.choices}
         return add_finished_trial(context.optuna_study, TrialState[state], values, params, context.choices, attrs)
 
@@ -173,16 +165,8 @@ class StoreCallback(Callback):
                 progress.best_accuracy = float(accuracy)
             values = objective_values(metrics, list(self.context.objectives))
             if values is not None:
-                progress.front = non_dominated([*progress.front, values], list(self.context.objectives.values()))
+                points = [*progress.front, values]
+                mask = non_dominated_mask(points, list(self.context.objectives.values()))
+                progress.front = [p for p, on in zip(points, mask) if on]
         self.show(progress)
 
-
-def non_dominated(points: list[list[float]], directions: list[str]) -> list[list[float]]:
-    """The points no other point dominates (for the live front size)."""
-    signs = [1.0 if d == "min" else -1.0 for d in directions]
-    losses = [[v * s for v, s in zip(p, signs)] for p in points]
-
-    def dominates(a: list[float], b: list[float]) -> bool:
-        return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
-
-    return [p for p, lp in zip(points, losses) if not any(dominates(other, lp) for other in losses)]

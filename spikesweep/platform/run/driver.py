@@ -7,13 +7,12 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
 from ...workers import KNOBS
 from .callbacks import Progress, StoreCallback, StudyContext
 from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
 from ..stores.home import Home
-from ..stores.optuna_store import FAIL_REASON, add_finished_trial, front, hypervolume, open_study, reference_point
+from ..pareto import front_of
+from ..stores.optuna_store import FAIL_REASON, add_finished_trial, completed_trials, open_study
 from .ray_runtime import start_ray, trial_resources
 from ..stores.registry import Registry
 from ..stores.tracking import Tracker
@@ -65,13 +64,10 @@ def _scheduler(loaded: LoadedStudy):
 def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict[str, str]) -> Outcome:
     """Pareto rows (with the registry's arm/seed/metrics) and the hypervolume of the front."""
     trials = {t.optuna_trial_number: t for t in registry.trials(name) if t.optuna_trial_number is not None}
-    best = front(optuna_study)
-    directions = list(objectives.values())
-    completed = [t.values for t in optuna_study.get_trials(deepcopy=False, states=None) if t.values]
-    volume = None
-    if best:
-        ref = reference_point(np.array(completed, dtype=float), directions)
-        volume = hypervolume(np.array([t.values for t in best], dtype=float), ref, directions)
+    complete, directions = completed_trials(optuna_study)
+    found = front_of([t.values for t in complete], directions)
+    best = [complete[i] for i in found.indices()] if found else []
+    volume = found.hypervolume if found else None
     rows = []
     for frozen in sorted(best, key=lambda t: t.number):
         record = trials.get(frozen.number)
@@ -146,7 +142,7 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
 
             context.searcher = search_alg = make_searcher(
                 SearchSpace(study), name, home.optuna_uri, study.objectives, study.design.sampler,
-                study.design.n_trials, study.seeds[0], study.design.points_to_evaluate, context.failures)
+                study.design.n_trials, study.seeds[0], study.design.points_to_evaluate)
             param_space: dict[str, Any] = {}
             num_samples = study.design.n_trials
         else:
@@ -171,6 +167,8 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
             tuner.fit()
         except KeyboardInterrupt:
             interrupted = True
+        if search_alg is not None:
+            search_alg.flush_failures()
         interrupted = interrupted or progress.done < progress.total
         if interrupted:
             _close_unfinished(context)

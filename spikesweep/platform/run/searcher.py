@@ -9,7 +9,8 @@ from ray.tune.search.optuna import OptunaSearch
 
 from ...workers import resolve
 from ..study.designs import config_key
-from ..stores.optuna_store import FAIL_REASON, objective_values, storage
+from ..stores.optuna_store import FAIL_REASON, storage
+from .outcome import PROCESS_FAILED, classify
 
 MAX_RESAMPLES = 20
 
@@ -18,14 +19,16 @@ class MOOptunaSearch(OptunaSearch):
     """Tells trials stopped before their last epoch PRUNED, and failed ones FAIL with their reason.
 
     Stock OptunaSearch tells an early-stopped multi-objective trial COMPLETE with the metrics of the epoch it
-    stopped at, which puts underfit, cheap configurations on the front. `failures` maps Tune trial ids to the
-    reasons the driver saw (for trials whose process died). Uses OptunaSearch's private `_ot_trials`,
+    stopped at, which puts underfit, cheap configurations on the front. The outcome comes from `outcome.classify`,
+    the rule the driver's callback uses too; the reason a trial's process died reaches it through `record_failure`,
+    whichever order Tune calls the two in. Uses OptunaSearch's private `_ot_trials`,
     `_ot_study` and `_completed_trials` (Ray is pinned to 2.60.*).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.failures: dict[str, str] = {}
+        self._failures: dict[str, str] = {}
+        self._pending_errors: dict[str, dict | None] = {}
         self.final_epochs: dict[str, int] = {}
         self.seen_configs: dict[str, int] = {}
 
@@ -54,19 +57,34 @@ class MOOptunaSearch(OptunaSearch):
         ot_trial = self._ot_trials.get(trial_id)
         if ot_trial is None or trial_id in self._completed_trials:
             return
-        reason = self.failures.get(trial_id) or (result or {}).get("error")
-        if error or reason:
-            ot_trial.set_user_attr(FAIL_REASON, reason or "the trial process failed")
-            self._ot_study.tell(ot_trial, state=TrialState.FAIL)
-        elif result and result.get("epoch", 0) < self.final_epochs.get(trial_id, 0):
-            ot_trial.set_user_attr("stopped_at_epoch", result.get("epoch"))
-            self._ot_study.tell(ot_trial, state=TrialState.PRUNED)
-        elif result and objective_values(result, list(self.metric)) is None:
-            ot_trial.set_user_attr(FAIL_REASON, "an objective is missing or not finite")
-            self._ot_study.tell(ot_trial, state=TrialState.FAIL)
-        else:
-            super().on_trial_complete(trial_id, result, error)
+        if error and trial_id not in self._failures:
+            # Tune calls the searcher before the callbacks' on_trial_error, which knows the reason: wait for it
+            self._pending_errors[trial_id] = result
             return
+        self._tell(trial_id, result, self._failures.get(trial_id, PROCESS_FAILED) if error else None)
+
+    def record_failure(self, trial_id: str, reason: str) -> None:
+        """The reason a trial's process failed (from the driver's callback), told to Optuna in either call order."""
+        self._failures[trial_id] = reason
+        if trial_id in self._pending_errors:
+            self._tell(trial_id, self._pending_errors.pop(trial_id), reason)
+
+    def flush_failures(self) -> None:
+        """Tell every failure still waiting for its reason (the callback never reported one)."""
+        for trial_id in list(self._pending_errors):
+            self._tell(trial_id, self._pending_errors.pop(trial_id), PROCESS_FAILED)
+
+    def _tell(self, trial_id: str, result: dict | None, error: str | None) -> None:
+        ot_trial = self._ot_trials[trial_id]
+        outcome = classify(result, self.final_epochs.get(trial_id, 0), list(self.metric), error)
+        if outcome.state == "COMPLETE":
+            super().on_trial_complete(trial_id, result, False)
+            return
+        if outcome.state == "FAIL":
+            ot_trial.set_user_attr(FAIL_REASON, outcome.reason)
+        else:
+            ot_trial.set_user_attr("stopped_at_epoch", outcome.stopped_at_epoch)
+        self._ot_study.tell(ot_trial, state=TrialState[outcome.state])
         self._completed_trials.add(trial_id)
 
 
@@ -79,11 +97,9 @@ SAMPLERS: dict[str, Callable[[int, int], optuna.samplers.BaseSampler]] = {
 
 
 def make_searcher(space: Callable[[Any], dict], study_name: str, url: str, objectives: Mapping[str, str],
-                  sampler: str, n_trials: int, seed: int, points: list[dict[str, Any]],
-                  failures: dict[str, str]) -> MOOptunaSearch:
+                  sampler: str, n_trials: int, seed: int, points: list[dict[str, Any]]) -> MOOptunaSearch:
     """An MO-aware OptunaSearch over a define-by-run space, writing to the study's RDB storage."""
     searcher = MOOptunaSearch(space=space, metric=list(objectives), mode=list(objectives.values()),
                               points_to_evaluate=points or None, sampler=SAMPLERS[sampler](seed, n_trials),
                               study_name=study_name, storage=storage(url))
-    searcher.failures = failures  # shared with the driver's callback
     return searcher

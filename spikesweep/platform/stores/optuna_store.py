@@ -1,4 +1,4 @@
-"""Optuna, driver side only: one RDB study per spikesweep study; the Pareto front and its hypervolume.
+"""Optuna, driver side only: one RDB study per spikesweep study, with its trials added or told by the driver.
 
 Grid and ablation trials are added by the driver as finished trials (COMPLETE with values, FAIL with a reason,
 PRUNED when stopped early). Search studies are sampled by `searcher.MOOptunaSearch`, which tells early-stopped
@@ -7,11 +7,10 @@ trials PRUNED instead of COMPLETE so that they never reach the front.
 from __future__ import annotations
 
 import logging
-import math
 import warnings
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any
 
-import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import FrozenTrial, TrialState
@@ -43,17 +42,6 @@ def load_study(url: str, name: str) -> optuna.Study | None:
         return None
 
 
-def objective_values(metrics: Mapping[str, Any], objectives: Sequence[str]) -> list[float] | None:
-    """The objectives' values from a trial's last metrics, or None if one is missing or not finite."""
-    values = []
-    for name in objectives:
-        value = metrics.get(name)
-        if not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-            return None
-        values.append(float(value))
-    return values
-
-
 def add_finished_trial(study: optuna.Study, state: TrialState, values: list[float] | None,
                        params: Mapping[str, Any], choices: Mapping[str, list[Any]],
                        user_attrs: Mapping[str, Any]) -> int:
@@ -66,50 +54,14 @@ def add_finished_trial(study: optuna.Study, state: TrialState, values: list[floa
     return study.get_trials(deepcopy=False)[-1].number
 
 
-def front(study: optuna.Study) -> list[FrozenTrial]:
-    """Pareto-optimal COMPLETE trials (PRUNED and FAIL never count)."""
-    return study.best_trials if any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)) else []
-
-
-def _losses(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    signs = np.array([-1.0 if d == "max" else 1.0 for d in directions])
-    return values * signs
-
-
-def reference_point(all_values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
-    """10 % of each objective's range beyond its worst value over all completed trials (in loss space)."""
-    losses = _losses(all_values, directions)
-    worst, best = losses.max(axis=0), losses.min(axis=0)
-    return worst + 0.1 * (worst - best) + 1e-12 + 1e-9 * np.abs(worst)
-
-
-def _hypervolume_2d(losses: np.ndarray, ref: np.ndarray) -> float:
-    points = sorted(p for p in losses.tolist() if p[0] < ref[0] and p[1] < ref[1])
-    volume, best_second = 0.0, ref[1]
-    for first, second in points:
-        if second < best_second:
-            volume += (ref[0] - first) * (best_second - second)
-            best_second = second
-    return volume
-
-
-def hypervolume(front_values: np.ndarray, ref: np.ndarray, directions: Sequence[str]) -> float:
-    """Hypervolume of a front (rows = trials) against `ref` (loss space); Optuna's private routine or 2-D numpy."""
-    if len(front_values) == 0:
-        return 0.0
-    losses = _losses(np.asarray(front_values, dtype=float), directions)
-    try:
-        from optuna._hypervolume import compute_hypervolume
-
-        return float(compute_hypervolume(losses, ref, assume_pareto=False))
-    except Exception as error:  # the module is private; fall back where it moved or changed
-        if losses.shape[1] != 2:
-            raise
-        log.debug("optuna._hypervolume failed (%s); using the 2-D sweep", error)
-        return _hypervolume_2d(losses, ref)
-
-
 def optuna_number(searcher: Any, trial_id: str) -> int | None:
     """The Optuna trial number OptunaSearch asked for a Tune trial (private attribute; Ray is pinned)."""
     ot_trial = getattr(searcher, "_ot_trials", {}).get(trial_id)
     return None if ot_trial is None else ot_trial.number
+
+
+def completed_trials(study: optuna.Study) -> tuple[list[FrozenTrial], list[str]]:
+    """The COMPLETE trials with values, and the study's directions as "max"/"min" (inputs of `pareto.front_of`)."""
+    directions = ["max" if d == optuna.study.StudyDirection.MAXIMIZE else "min" for d in study.directions]
+    trials = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.values]
+    return trials, directions
