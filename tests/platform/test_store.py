@@ -1,42 +1,104 @@
-"""The registry: studies and trials round-trip through SQLAlchemy; prefixed tables; status values checked."""
+"""The registry: a storage API with checked verbs, snapshots, read-only opens and its own errors."""
 from __future__ import annotations
 
-import sqlalchemy
 import pytest
+import sqlalchemy
 
-from spikesweep.platform.stores.registry import Registry
+from spikesweep.platform.stores import (InvalidTransition, Registry, RegistryError, SchemaMismatch, StudyExists,
+                                        StudyNotFound, TrialNotFound)
+
+SHA = "ab" * 32
+
+
+def started(url: str) -> Registry:
+    registry = Registry(url)
+    registry.create_study("s", "study: s\n", SHA, {"study": "s", "design": {"kind": "grid"}})
+    registry.mark_running("s", optuna_study_name="s", mlflow_experiment_id="1", mlflow_parent_run_id="p",
+                          ray_path="/r/s")
+    return registry
 
 
 def test_study_and_trials_round_trip(tmp_path):
     url = f"sqlite:///{tmp_path / 'registry.db'}"
-    registry = Registry(url)
-    registry.create_study("s", "study: s\n", "ab" * 32, {"study": "s", "design": {"kind": "grid"}})
-    assert registry.get_study("s").status == "queued"
-    registry.update_study("s", status="running", optuna_study_name="s", mlflow_experiment_id="1",
-                          mlflow_parent_run_id="p")
-    registry.start_trial("s", "t1", "timesteps=1", 0, {"timesteps": 1}, {"timesteps": 1, "seed": 0}, "run1", None)
-    registry.start_trial("s", "t2", "timesteps=2", 0, {"timesteps": 2}, {"timesteps": 2, "seed": 0}, "run2", None)
-    registry.update_trial("s", "t1", state="COMPLETE", metrics={"accuracy": 0.9}, optuna_trial_number=0)
-    registry.update_trial("s", "t2", state="FAIL", error="TrialDiverged: nan", optuna_trial_number=1)
-    registry.update_study("s", status="completed")
-    registry.close()
+    with started(url) as registry:
+        assert registry.get_study("s").status == "running" and registry.get_study("s").started_at is not None
+        for tid, t in (("t1", 1), ("t2", 2)):
+            registry.start_trial("s", tid, arm=f"timesteps={t}", seed=0, changed={"timesteps": t},
+                                 config={"timesteps": t, "seed": 0}, mlflow_run_id=f"run{t}", optuna_trial_number=None)
+        registry.record_epoch("s", "t1", {"accuracy": 0.5, "epoch": 1})
+        assert registry.trials("s")[0].metrics == {"accuracy": 0.5, "epoch": 1}
+        registry.finish_trial("s", "t1", "COMPLETE", metrics={"accuracy": 0.9}, optuna_trial_number=0)
+        registry.finish_trial("s", "t2", "FAIL", error="TrialDiverged: nan", optuna_trial_number=1)
+        registry.set_status("s", "completed")
 
-    again = Registry(url)
-    study = again.get_study("s")
-    assert (study.status, study.mlflow_parent_run_id, study.resolved["design"]) == ("completed", "p", {"kind": "grid"})
-    assert study.finished_at is not None
-    trials = again.trials("s")
-    assert [(t.ray_trial_id, t.state, t.optuna_trial_number, t.mlflow_run_id) for t in trials] == [
-        ("t1", "COMPLETE", 0, "run1"), ("t2", "FAIL", 1, "run2")]
-    assert trials[0].metrics == {"accuracy": 0.9} and trials[1].error == "TrialDiverged: nan"
-    assert [s.name for s in again.studies()] == ["s"]
-    with pytest.raises(ValueError, match="unknown study status"):
-        again.update_study("s", status="done")
-    with pytest.raises(sqlalchemy.exc.IntegrityError):
-        again.create_study("s", "", "", {})
-    tables = set(sqlalchemy.inspect(again.engine).get_table_names())
-    again.close()
+    with Registry(url, read_only=True) as again:
+        study = again.require_study("s")
+        assert (study.status, study.mlflow_parent_run_id, study.resolved["design"]) == ("completed", "p",
+                                                                                        {"kind": "grid"})
+        assert study.finished_at is not None and study.ray_path == "/r/s"
+        trials = again.trials("s")
+        assert [(t.ray_trial_id, t.state, t.optuna_trial_number, t.mlflow_run_id) for t in trials] == [
+            ("t1", "COMPLETE", 0, "run1"), ("t2", "FAIL", 1, "run2")]
+        assert trials[0].metrics == {"accuracy": 0.9} and trials[1].error == "TrialDiverged: nan"
+        assert trials[0].finished_at is not None
+        assert again.trial_counts("s") == {"COMPLETE": 1, "FAIL": 1}
+        assert [s.name for s in again.studies()] == ["s"]
+        with pytest.raises(RegistryError, match="read-only"):
+            again.set_status("s", "running")
+        tables = set(sqlalchemy.inspect(again.engine).get_table_names())
     assert tables == {"ss_studies", "ss_trials", "ss_alembic_version"}
+
+
+def test_verbs_check_their_arguments_and_transitions(tmp_path):
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with started(url) as registry:
+        with pytest.raises(StudyExists, match="'s' already exists"):
+            registry.create_study("s", "", SHA, {})
+        with pytest.raises(ValueError, match="unknown study status 'done'"):
+            registry.set_status("s", "done")
+        with pytest.raises(InvalidTransition, match="running; it cannot become queued"):
+            registry.set_status("s", "queued")
+        with pytest.raises(StudyNotFound):
+            registry.set_status("nope", "failed")
+        with pytest.raises(StudyNotFound):
+            registry.require_study("nope")
+        with pytest.raises(TrialNotFound):
+            registry.record_epoch("s", "t9", {})
+        registry.start_trial("s", "t1", arm="a", seed=0, changed={}, config={}, mlflow_run_id=None,
+                             optuna_trial_number=None)
+        with pytest.raises(InvalidTransition, match="started before"):
+            registry.start_trial("s", "t1", arm="a", seed=0, changed={}, config={}, mlflow_run_id=None,
+                                 optuna_trial_number=None)
+        with pytest.raises(ValueError, match="unknown trial state 'DONE'"):
+            registry.finish_trial("s", "t1", "DONE")
+        with pytest.raises(InvalidTransition, match="still RUNNING"):
+            registry.set_trial_metrics("s", "t1", {"energy_mj": 1.0})
+        registry.finish_trial("s", "t1", "PRUNED", metrics={"epoch": 1})
+        with pytest.raises(InvalidTransition, match="already ended PRUNED"):
+            registry.finish_trial("s", "t1", "COMPLETE")
+        with pytest.raises(InvalidTransition, match="PRUNED, not RUNNING"):
+            registry.record_epoch("s", "t1", {"epoch": 2})
+        registry.set_trial_metrics("s", "t1", {"epoch": 1, "energy_mj": 2.0})
+        assert registry.trials("s")[0].metrics == {"epoch": 1, "energy_mj": 2.0}
+        registry.set_status("s", "interrupted", error="KeyboardInterrupt")
+        registry.set_status("s", "running")  # an interrupted study may run again
+        assert registry.get_study("s").finished_at is None and registry.get_study("s").error is None
+        with pytest.raises(ValueError, match="64 hex digits"):
+            registry.create_study("t", "", "ab", {})
+
+
+def test_read_only_opens_check_the_schema_instead_of_creating_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(SchemaMismatch, match="no schema yet"):
+        Registry(url, read_only=True)
+    engine = sqlalchemy.create_engine(url)
+    assert sqlalchemy.inspect(engine).get_table_names() == []  # nothing was created
+    Registry(url).close()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE ss_alembic_version SET version_num = '0000'")
+    with pytest.raises(SchemaMismatch, match="revision 0000, this spikesweep expects 0001"):
+        Registry(url, read_only=True)
+    engine.dispose()
 
 
 def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
@@ -44,7 +106,7 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
     from alembic.migration import MigrationContext
 
     from spikesweep.platform.stores.migrations import VERSION_TABLE, include_name
-    from spikesweep.platform.stores.registry import Base
+    from spikesweep.platform.stores.registry_models import Base
 
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     engine = sqlalchemy.create_engine(url)

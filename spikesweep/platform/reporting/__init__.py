@@ -1,9 +1,9 @@
 """Reports of finished studies: trial records from the stores, statistics, the ablation report, plots, artifacts."""
 from .after_submit import after_submit
 from .artifacts import write_report_artifacts
-from .records import TrialRecord, load_records
+from .records import TrialRecord, load_records, load_study_records
 from .render import FORMATS, render
-from .report import BASELINE_ARM, DEFAULT_OBJECTIVES, AblationReport, build_report, study_settings
+from .report import BASELINE_ARM, DEFAULT_OBJECTIVES, AblationReport, build_report, front_summary, study_settings
 
 __all__ = ["AblationReport", "BASELINE_ARM", "DEFAULT_OBJECTIVES", "FORMATS", "TrialRecord", "after_submit",
-           "build_report", "load_records", "render", "study_settings", "write_report_artifacts"]
+           "build_report", "front_summary", "load_records", "load_study_records", "render", "study_settings", "write_report_artifacts"]

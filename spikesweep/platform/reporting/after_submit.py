@@ -5,8 +5,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..stores.registry import Registry, load_resolved_study
-from .records import load_records
+from .records import load_study_records
 from .render import render
 from .report import build_report, study_settings
 
@@ -15,19 +14,13 @@ def after_submit(home: Any, study: str, out: TextIO | None = None) -> None:
     """Build the study's report from the stores, print it as Markdown and log it to the parent run."""
     from mlflow.tracking import MlflowClient
 
-    records = load_records(home, study)
+    row, records = load_study_records(home, study)
     if not records:
         return
-    resolved = load_resolved_study(home, study)
-    settings = study_settings(resolved, {r.arm for r in records})
+    settings = study_settings(row.resolved, {r.arm for r in records})
     report = build_report(records, study=study, **settings)
     print("\nablation report\n" + render(report, "md"), file=out)
-    registry = Registry(home.registry_uri)
-    try:
-        row = registry.get_study(study)
-    finally:
-        registry.close()
-    if row is None or not row.mlflow_parent_run_id:
+    if not row.mlflow_parent_run_id:
         return
     from .mlflow_report import log_report
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..stores import Study, Trial
+
 
 @dataclass(frozen=True)
 class TrialRecord:
@@ -30,24 +32,31 @@ class TrialRecord:
 def load_records(home: Any, study: str) -> list[TrialRecord]:
     """Every trial of `study` in the home's registry, with Optuna's state and the Pareto flag from its front.
 
-    `home` is a `Home` or a path. Raises KeyError if the study is unknown.
+    `home` is a `Home` or a path. Raises StudyNotFound (a LookupError) if the study is unknown.
     """
-    from ..stores.home import Home, get_home
-    from ..pareto import front_of
-    from ..stores.optuna_store import FAIL_REASON, completed_trials, load_study
-    from ..stores.registry import Registry
+    return load_study_records(home, study)[1]
+
+
+def load_study_records(home: Any, study: str) -> tuple[Study, list[TrialRecord]]:
+    """The study's registry snapshot and its trial records, from one read-only open of the registry."""
+    from ..stores import Home, StudyNotFound, get_home, open_registry
 
     home = home if isinstance(home, Home) else get_home(home)
     if not home.registry_exists():
-        raise KeyError(f"no study {study!r} in {home.root} (the home has no registry yet)")
-    registry = Registry(home.registry_uri)
-    try:
+        raise StudyNotFound(f"no study {study!r} in {home.root} (the home has no registry yet)")
+    with open_registry(home, read_only=True) as registry:
         row = registry.get_study(study)
         if row is None:
-            raise KeyError(f"no study {study!r} in {home.root}")
+            raise StudyNotFound(f"no study {study!r} in {home.root}")
         trials = registry.trials(study)
-    finally:
-        registry.close()
+    return row, _records(home, row, trials)
+
+
+def _records(home: Any, row: Study, trials: list[Trial]) -> list[TrialRecord]:
+    from ..pareto import front_of
+    from ..stores.optuna_store import FAIL_REASON, completed_trials, load_study
+
+    study = row.name
     optuna_study = load_study(home.optuna_uri, row.optuna_study_name or study)
     frozen = {t.number: t for t in optuna_study.get_trials(deepcopy=False)} if optuna_study else {}
     pareto: set[int] = set()

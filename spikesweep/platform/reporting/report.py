@@ -135,6 +135,13 @@ def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
                           notes=notes)
 
 
+def front_summary(records: Iterable[TrialRecord], objectives: Mapping[str, str]
+                  ) -> tuple[list[int], float | None]:
+    """The front's trial numbers and its hypervolume (None without a completed trial), as the report has them."""
+    front, hypervolume, _ = _front(list(records), dict(objectives))
+    return front, hypervolume
+
+
 def pareto_trials(records: Iterable[TrialRecord], objectives: Mapping[str, str] | None = None) -> list[int]:
     """Numbers of the non-dominated COMPLETE trials (those with every objective finite)."""
     return _front(list(records), dict(objectives or DEFAULT_OBJECTIVES))[0]

@@ -94,8 +94,9 @@ class StoreCallback(Callback):
                                              trial.trial_id)
         self.runs[trial.trial_id] = run_id
         number = optuna_number(context.searcher, trial.trial_id) if context.searcher is not None else None
-        context.registry.start_trial(context.name, trial.trial_id, spec.arm, spec.seed, spec.changed, spec.config,
-                                     run_id, number)
+        context.registry.start_trial(context.name, trial.trial_id, arm=spec.arm, seed=spec.seed,
+                                     changed=spec.changed, config=spec.config, mlflow_run_id=run_id,
+                                     optuna_trial_number=number)
         log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
         self.progress.running += 1
         self.show(self.progress)
@@ -106,8 +107,8 @@ class StoreCallback(Callback):
         if run_id is None or "error" in metrics:
             return
         self.context.tracker.log_result(run_id, metrics)
-        self.context.registry.update_trial(self.context.name, trial.trial_id,
-                                           metrics={k: v for k, v in metrics.items() if k != "energy_layers"})
+        self.context.registry.record_epoch(self.context.name, trial.trial_id,
+                                           {k: v for k, v in metrics.items() if k != "energy_layers"})
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finish(trial, None)
@@ -130,7 +131,7 @@ class StoreCallback(Callback):
         number = self._tell_optuna(trial_id, spec, outcome, metrics)
         context.tracker.end_trial(self.runs[trial_id], MLFLOW_STATUS[state], reason)
         kept = {k: v for k, v in metrics.items() if k != "error"}
-        context.registry.update_trial(context.name, trial_id, state=state, metrics=kept, error=reason,
+        context.registry.finish_trial(context.name, trial_id, state, metrics=kept, error=reason,
                                       optuna_trial_number=number)
         log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
         self._count(state, kept)

@@ -103,7 +103,7 @@ def _close_unfinished(context: StudyContext) -> None:
             number = add_finished_trial(context.optuna_study, TrialState.FAIL, None, params, context.choices,
                                         {"arm": trial.arm, "seed": trial.seed, "ray_trial_id": trial.ray_trial_id,
                                          FAIL_REASON: "interrupted"})
-        registry.update_trial(name, trial.ray_trial_id, state="FAIL", error="interrupted",
+        registry.finish_trial(name, trial.ray_trial_id, "FAIL", error="interrupted",
                               optuna_trial_number=number)
         if trial.mlflow_run_id:
             context.tracker.end_trial(trial.mlflow_run_id, "KILLED", "interrupted")
@@ -120,7 +120,11 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
     name = study.study
     home.create()
     registry = Registry(home.registry_uri)
-    registry.create_study(name, loaded.text, loaded.sha256, loaded.resolved())
+    try:
+        registry.create_study(name, loaded.text, loaded.sha256, loaded.resolved())
+    except BaseException:
+        registry.close()
+        raise
     tracker = Tracker(home.mlflow_uri, home.artifacts)
     started_ray = False
     parent_run_id = None
@@ -129,7 +133,7 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
         experiment_id, parent_run_id = tracker.start_study(name, study.description, loaded.resolved())
         optuna_study = open_study(home.optuna_uri, name, study.objectives)
         ray_path = str(home.ray_results / name)
-        registry.update_study(name, status="running", optuna_study_name=name, mlflow_experiment_id=experiment_id,
+        registry.mark_running(name, optuna_study_name=name, mlflow_experiment_id=experiment_id,
                               mlflow_parent_run_id=parent_run_id, ray_path=ray_path)
         specs = [spec.config for spec in loaded.specs]
         data_dir = study.data_dir
@@ -175,11 +179,11 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
         outcome = summarize(optuna_study, registry, name, study.objectives)
         outcome.status = "interrupted" if interrupted else "completed"
         _log_summary(tracker, parent_run_id, outcome, "KILLED" if interrupted else "FINISHED")
-        registry.update_study(name, status=outcome.status)
+        registry.set_status(name, outcome.status)
         return outcome
     except BaseException as error:
-        registry.update_study(name, status="interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                              error=f"{type(error).__name__}: {error}")
+        registry.set_status(name, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                            error=f"{type(error).__name__}: {error}")
         if parent_run_id:
             tracker.end_trial(parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED",
                               f"{type(error).__name__}: {error}")

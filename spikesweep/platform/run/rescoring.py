@@ -13,8 +13,9 @@ from optuna.trial import TrialState
 
 from ...workers.energy.rescore import rescore
 from ..stores.home import Home
-from ..stores.optuna_store import open_study, storage
-from ..stores.registry import Registry
+from ..stores.optuna_store import completed_trials, open_study, storage
+from ..pareto import front_of
+from ..stores import open_registry
 
 ENERGY = "energy_mj"
 
@@ -28,11 +29,8 @@ class RescoreResult:
 
 def rescore_study(home: Home, study: str, preset: str, accounting: str) -> RescoreResult:
     """Recompute `energy_mj` of every COMPLETE trial of `study`; rebuild its Optuna study and front."""
-    registry = Registry(home.registry_uri)
-    try:
-        row = registry.get_study(study)
-        if row is None:
-            raise LookupError(f"no study {study!r} in {home.root}")
+    with open_registry(home) as registry:
+        row = registry.require_study(study)
         trials = registry.trials(study)
         objectives = dict(row.resolved.get("objectives") or {"accuracy": "max", ENERGY: "min"})
         by_number = {t.optuna_trial_number: t for t in trials if t.optuna_trial_number is not None}
@@ -56,11 +54,11 @@ def rescore_study(home: Home, study: str, preset: str, accounting: str) -> Resco
                 system_attrs=trial.system_attrs, intermediate_values=trial.intermediate_values))
         for number, energy in new_energy.items():
             trial = by_number[number]
-            registry.update_trial(study, trial.ray_trial_id, metrics={**trial.metrics, ENERGY: energy})
+            registry.set_trial_metrics(study, trial.ray_trial_id, {**trial.metrics, ENERGY: energy})
         _log_to_mlflow(home, row.mlflow_parent_run_id, by_number, new_energy, preset, accounting)
-        front_size = len(rebuilt.best_trials) if new_energy else 0
-    finally:
-        registry.close()
+        complete, directions = completed_trials(rebuilt)
+        found = front_of([t.values for t in complete], directions)
+        front_size = len(found.indices()) if found and new_energy else 0
     return RescoreResult(len(trials), len(new_energy), front_size)
 
 

@@ -50,8 +50,9 @@ def add_finished_trial(study: optuna.Study, state: TrialState, values: list[floa
     trial = optuna.trial.create_trial(state=state, values=values if state == TrialState.COMPLETE else None,
                                       params=dict(params), distributions=distributions,
                                       user_attrs=dict(user_attrs))
-    study.add_trial(trial)
-    return study.get_trials(deepcopy=False)[-1].number
+    # Study.add_trial returns nothing; the storage call gives the new trial's id (private attributes, Optuna pinned)
+    trial_id = study._storage.create_new_trial(study._study_id, template_trial=trial)
+    return study._storage.get_trial_number_from_id(trial_id)
 
 
 def optuna_number(searcher: Any, trial_id: str) -> int | None:

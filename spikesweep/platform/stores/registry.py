@@ -1,69 +1,40 @@
-"""The registry: spikesweep's own SQLAlchemy database joining studies, Ray trials, Optuna numbers and MLflow runs.
+"""The registry: spikesweep's own database joining studies, Ray trials, Optuna numbers and MLflow runs.
 
-Its own SQLite file by default (`registry.db`), tables prefixed `ss_` so it could share a database with Optuna or
-MLflow; the schema is kept by Alembic migrations (`migrations/`, version table `ss_alembic_version`). Sessions are
-opened and closed inside this module; callers see plain dataclass snapshots.
+A storage API in the manner of Optuna's storages: open it as a context manager, change it through explicit verbs
+whose arguments and state transitions are checked, and read frozen snapshots. Sessions never leave this module;
+database errors a caller handles come out as this module's own errors. Writable opens bring the schema to the
+newest migration; read-only opens only check that it is there.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, create_engine, event, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import InvalidTransition, RegistryError, SchemaMismatch, StudyExists, StudyNotFound, TrialNotFound
+from .registry_models import StudyRow, TrialRow, now
 
 STUDY_STATES = ("queued", "running", "completed", "failed", "interrupted")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON}
-
-
-class StudyRow(Base):
-    __tablename__ = "ss_studies"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    file_text: Mapped[str] = mapped_column(Text)
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    resolved: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    optuna_study_name: Mapped[str | None] = mapped_column(String(200))
-    mlflow_experiment_id: Mapped[str | None] = mapped_column(String(64))
-    mlflow_parent_run_id: Mapped[str | None] = mapped_column(String(64))
-    ray_path: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
-    started_at: Mapped[dt.datetime | None]
-    finished_at: Mapped[dt.datetime | None]
-    trials: Mapped[list["TrialRow"]] = relationship(back_populates="study", cascade="all, delete-orphan")
-
-
-class TrialRow(Base):
-    __tablename__ = "ss_trials"
-    __table_args__ = (UniqueConstraint("study_id", "ray_trial_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("ss_studies.id", ondelete="CASCADE"), index=True)
-    ray_trial_id: Mapped[str] = mapped_column(String(64))
-    optuna_trial_number: Mapped[int | None]
-    mlflow_run_id: Mapped[str | None] = mapped_column(String(64))
-    arm: Mapped[str] = mapped_column(String(200))
-    seed: Mapped[int]
-    changed: Mapped[dict[str, Any]]
-    config: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(20), default="RUNNING")
-    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[dt.datetime] = mapped_column(default=_now)
-    finished_at: Mapped[dt.datetime | None]
-    study: Mapped[StudyRow] = relationship(back_populates="trials")
+FINISHED_STUDY_STATES = ("completed", "failed", "interrupted")
+# Which status a study may move to from each status (a failed or interrupted study may run again).
+STUDY_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "queued": ("running", "failed", "interrupted"),
+    "running": ("completed", "failed", "interrupted"),
+    "interrupted": ("running", "failed"),
+    "failed": ("running",),
+    "completed": (),
+}
+FINISHED_TRIAL_STATES = ("COMPLETE", "PRUNED", "FAIL")
+__all__ = ["InvalidTransition", "Registry", "RegistryError", "SchemaMismatch", "Study", "StudyExists",
+           "StudyNotFound", "Trial", "TrialNotFound", "load_resolved_study", "open_registry"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +52,14 @@ class Study:
     ray_path: str | None
     error: str | None
     created_at: dt.datetime
+    started_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: StudyRow) -> Study:
+        return cls(row.name, row.status, row.resolved, row.file_text, row.file_sha256, row.optuna_study_name,
+                   row.mlflow_experiment_id, row.mlflow_parent_run_id, row.ray_path, row.error, row.created_at,
+                   row.started_at, row.finished_at)
 
 
 @dataclass(frozen=True)
@@ -98,88 +76,199 @@ class Trial:
     state: str
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
 
-
-def _study(row: StudyRow) -> Study:
-    return Study(row.name, row.status, row.resolved, row.file_text, row.file_sha256, row.optuna_study_name,
-                 row.mlflow_experiment_id, row.mlflow_parent_run_id, row.ray_path, row.error, row.created_at,
-                 row.finished_at)
-
-
-def _trial(row: TrialRow) -> Trial:
-    return Trial(row.ray_trial_id, row.optuna_trial_number, row.mlflow_run_id, row.arm, row.seed, row.changed,
-                 row.config, row.state, dict(row.metrics or {}), row.error)
+    @classmethod
+    def of(cls, row: TrialRow) -> Trial:
+        return cls(row.ray_trial_id, row.optuna_trial_number, row.mlflow_run_id, row.arm, row.seed, row.changed,
+                   row.config, row.state, dict(row.metrics or {}), row.error, row.started_at, row.finished_at)
 
 
 class Registry:
-    """The registry API: a few verbs over a SQLAlchemy database at `url`."""
+    """The registry at a SQLAlchemy `url`; `read_only=True` checks the schema instead of upgrading it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
         self.engine: Engine = create_engine(url, connect_args=connect_args)
+        self.read_only = read_only
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
-        from .migrations import upgrade
+        from .migrations import check, upgrade
 
-        upgrade(self.engine)
+        try:
+            check(self.engine) if read_only else upgrade(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def create_study(self, name: str, file_text: str, file_sha256: str, resolved: dict[str, Any]) -> Study:
-        with self._sessions.begin() as session:
-            row = StudyRow(name=name, file_text=file_text, file_sha256=file_sha256, resolved=resolved)
-            session.add(row)
-            session.flush()
-            return _study(row)
+    def __enter__(self) -> Registry:
+        return self
 
-    def update_study(self, name: str, **values: Any) -> None:
-        """Set columns of a study (status must be one of STUDY_STATES); stamps start/finish times."""
-        status = values.get("status")
-        if status is not None and status not in STUDY_STATES:
-            raise ValueError(f"unknown study status {status!r}")
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        if self.read_only:
+            raise RegistryError("the registry was opened read-only")
         with self._sessions.begin() as session:
-            row = session.scalars(select(StudyRow).where(StudyRow.name == name)).one()
-            for key, value in values.items():
-                setattr(row, key, value)
-            if status == "running" and row.started_at is None:
-                row.started_at = _now()
-            if status in ("completed", "failed", "interrupted"):
-                row.finished_at = _now()
+            yield session
+
+    # studies -------------------------------------------------------------------------------------------------
+
+    def create_study(self, name: str, file_text: str, file_sha256: str, resolved: Mapping[str, Any]) -> Study:
+        """Register a new study (status `queued`); StudyExists if the name is taken."""
+        if not name:
+            raise ValueError("a study needs a name")
+        if len(file_sha256) != 64:
+            raise ValueError(f"file_sha256 must be 64 hex digits, got {len(file_sha256)} characters")
+        try:
+            with self._write() as session:
+                row = StudyRow(name=name, file_text=file_text, file_sha256=file_sha256, resolved=dict(resolved))
+                session.add(row)
+                session.flush()
+                return Study.of(row)
+        except IntegrityError:
+            raise StudyExists(f"a study named {name!r} already exists") from None
+
+    def mark_running(self, name: str, *, optuna_study_name: str, mlflow_experiment_id: str,
+                     mlflow_parent_run_id: str, ray_path: str) -> Study:
+        """The study's run started: where its Optuna study, MLflow runs and Ray results live."""
+        with self._write() as session:
+            row = self._study_row(session, name)
+            self._move(row, "running")
+            row.optuna_study_name, row.mlflow_experiment_id = optuna_study_name, mlflow_experiment_id
+            row.mlflow_parent_run_id, row.ray_path = mlflow_parent_run_id, ray_path
+            row.error = None
+            return Study.of(row)
+
+    def set_status(self, name: str, status: str, error: str | None = None) -> Study:
+        """Move a study to `status` (see STUDY_TRANSITIONS), with the error that ended it if any."""
+        with self._write() as session:
+            row = self._study_row(session, name)
+            self._move(row, status)
+            row.error = error
+            return Study.of(row)
 
     def get_study(self, name: str) -> Study | None:
         with self._sessions() as session:
             row = session.scalars(select(StudyRow).where(StudyRow.name == name)).one_or_none()
-            return _study(row) if row else None
+            return Study.of(row) if row else None
+
+    def require_study(self, name: str) -> Study:
+        """The study's snapshot; StudyNotFound if it is unknown."""
+        study = self.get_study(name)
+        if study is None:
+            raise StudyNotFound(f"no study {name!r} in the registry")
+        return study
 
     def studies(self) -> list[Study]:
         with self._sessions() as session:
-            return [_study(r) for r in session.scalars(select(StudyRow).order_by(StudyRow.created_at))]
+            return [Study.of(r) for r in session.scalars(select(StudyRow).order_by(StudyRow.created_at))]
 
-    def start_trial(self, study: str, ray_trial_id: str, arm: str, seed: int, changed: dict[str, Any],
-                    config: dict[str, Any], mlflow_run_id: str | None, optuna_trial_number: int | None) -> None:
-        with self._sessions.begin() as session:
-            study_row = session.scalars(select(StudyRow).where(StudyRow.name == study)).one()
-            session.add(TrialRow(study_id=study_row.id, ray_trial_id=ray_trial_id, arm=arm, seed=seed,
-                                 changed=changed, config=config, mlflow_run_id=mlflow_run_id,
-                                 optuna_trial_number=optuna_trial_number, state="RUNNING", metrics={}))
+    # trials --------------------------------------------------------------------------------------------------
 
-    def update_trial(self, study: str, ray_trial_id: str, **values: Any) -> None:
-        """Set columns of a trial (e.g. state, metrics, error, optuna_trial_number)."""
-        with self._sessions.begin() as session:
-            row = session.scalars(select(TrialRow).join(StudyRow).where(
-                StudyRow.name == study, TrialRow.ray_trial_id == ray_trial_id)).one()
-            for key, value in values.items():
-                setattr(row, key, value)
-            if values.get("state") in ("COMPLETE", "PRUNED", "FAIL"):
-                row.finished_at = _now()
+    def start_trial(self, study: str, ray_trial_id: str, *, arm: str, seed: int, changed: Mapping[str, Any],
+                    config: Mapping[str, Any], mlflow_run_id: str | None,
+                    optuna_trial_number: int | None) -> Trial:
+        """Register a trial that started (state RUNNING)."""
+        try:
+            with self._write() as session:
+                study_row = self._study_row(session, study)
+                row = TrialRow(study_id=study_row.id, ray_trial_id=ray_trial_id, arm=arm, seed=int(seed),
+                               changed=dict(changed), config=dict(config), mlflow_run_id=mlflow_run_id,
+                               optuna_trial_number=optuna_trial_number, state="RUNNING", metrics={})
+                session.add(row)
+                session.flush()
+                return Trial.of(row)
+        except IntegrityError:
+            raise InvalidTransition(f"trial {ray_trial_id!r} of study {study!r} was started before") from None
+
+    def record_epoch(self, study: str, ray_trial_id: str, metrics: Mapping[str, Any]) -> None:
+        """The latest metrics of a running trial."""
+        with self._write() as session:
+            row = self._trial_row(session, study, ray_trial_id)
+            if row.state != "RUNNING":
+                raise InvalidTransition(f"trial {ray_trial_id!r} is {row.state}, not RUNNING: no epoch to record")
+            row.metrics = dict(metrics)
+
+    def finish_trial(self, study: str, ray_trial_id: str, state: str, *, metrics: Mapping[str, Any] | None = None,
+                     error: str | None = None, optuna_trial_number: int | None = None) -> Trial:
+        """A running trial ended COMPLETE, PRUNED or FAIL (with its reason)."""
+        if state not in FINISHED_TRIAL_STATES:
+            raise ValueError(f"unknown trial state {state!r} (allowed: {', '.join(FINISHED_TRIAL_STATES)})")
+        with self._write() as session:
+            row = self._trial_row(session, study, ray_trial_id)
+            if row.state != "RUNNING":
+                raise InvalidTransition(f"trial {ray_trial_id!r} already ended {row.state}")
+            row.state, row.error, row.finished_at = state, error, now()
+            if metrics is not None:
+                row.metrics = dict(metrics)
+            if optuna_trial_number is not None:
+                row.optuna_trial_number = optuna_trial_number
+            return Trial.of(row)
+
+    def set_trial_metrics(self, study: str, ray_trial_id: str, metrics: Mapping[str, Any]) -> None:
+        """Replace the final metrics of a finished trial (energy re-scored under another preset)."""
+        with self._write() as session:
+            row = self._trial_row(session, study, ray_trial_id)
+            if row.state not in FINISHED_TRIAL_STATES:
+                raise InvalidTransition(f"trial {ray_trial_id!r} is still {row.state}")
+            row.metrics = dict(metrics)
 
     def trials(self, study: str) -> list[Trial]:
         with self._sessions() as session:
             rows = session.scalars(select(TrialRow).join(StudyRow).where(StudyRow.name == study)
                                    .order_by(TrialRow.id))
-            return [_trial(r) for r in rows]
+            return [Trial.of(r) for r in rows]
+
+    def trial_counts(self, study: str) -> dict[str, int]:
+        """How many trials of the study are in each state."""
+        counts: dict[str, int] = {}
+        for trial in self.trials(study):
+            counts[trial.state] = counts.get(trial.state, 0) + 1
+        return counts
+
+    # helpers -------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _study_row(session: Session, name: str) -> StudyRow:
+        row = session.scalars(select(StudyRow).where(StudyRow.name == name)).one_or_none()
+        if row is None:
+            raise StudyNotFound(f"no study {name!r} in the registry")
+        return row
+
+    @staticmethod
+    def _trial_row(session: Session, study: str, ray_trial_id: str) -> TrialRow:
+        row = session.scalars(select(TrialRow).join(StudyRow).where(
+            StudyRow.name == study, TrialRow.ray_trial_id == ray_trial_id)).one_or_none()
+        if row is None:
+            raise TrialNotFound(f"no trial {ray_trial_id!r} in study {study!r}")
+        return row
+
+    @staticmethod
+    def _move(row: StudyRow, status: str) -> None:
+        if status not in STUDY_STATES:
+            raise ValueError(f"unknown study status {status!r} (allowed: {', '.join(STUDY_STATES)})")
+        if status not in STUDY_TRANSITIONS[row.status]:
+            raise InvalidTransition(f"study {row.name!r} is {row.status}; it cannot become {status}")
+        row.status = status
+        if status == "running" and row.started_at is None:
+            row.started_at = now()
+        row.finished_at = now() if status in FINISHED_STUDY_STATES else None
+
+
+def open_registry(home: Any, *, read_only: bool = False) -> Registry:
+    """The registry of a home (a `Home`); read-only opens of a home with no registry raise StudyNotFound."""
+    if read_only and not home.registry_exists():
+        raise StudyNotFound(f"no study in {home.root} (the home has no registry yet)")
+    return Registry(home.registry_uri, read_only=read_only)
 
 
 def load_resolved_study(home: Any, study: str) -> dict[str, Any] | None:
@@ -189,9 +278,6 @@ def load_resolved_study(home: Any, study: str) -> dict[str, Any] | None:
     home = home if isinstance(home, Home) else get_home(home)
     if not home.registry_exists():
         return None
-    registry = Registry(home.registry_uri)
-    try:
+    with open_registry(home, read_only=True) as registry:
         row = registry.get_study(study)
-    finally:
-        registry.close()
     return dict(row.resolved) if row else None

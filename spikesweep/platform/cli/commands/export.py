@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         records = load_records(get_home(), args.study)
-    except KeyError as error:
+    except LookupError as error:
         raise UserError(f"{args.study}: {error.args[0]} (allowed: see `spikesweep list`)") from None
     pareto = [r for r in records if r.pareto]
     if not pareto:

@@ -13,25 +13,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def study_summaries() -> list[dict]:
     """Name, status, design, created time and trial counts per state of every study in the home."""
-    from ...stores.home import get_home
-    from ...stores.registry import Registry
+    from ...stores import get_home, open_registry
 
     home = get_home()
     if not home.registry_exists():
         return []
-    registry = Registry(home.registry_uri)
-    try:
-        summaries = []
-        for study in registry.studies():
-            counts: dict[str, int] = {}
-            for trial in registry.trials(study.name):
-                counts[trial.state] = counts.get(trial.state, 0) + 1
-            summaries.append({"study": study.name, "status": study.status,
-                              "design": study.resolved.get("design", {}).get("kind"),
-                              "created": study.created_at.isoformat(timespec="seconds"), "trials": counts})
-        return summaries
-    finally:
-        registry.close()
+    with open_registry(home, read_only=True) as registry:
+        return [{"study": study.name, "status": study.status,
+                 "design": study.resolved.get("design", {}).get("kind"),
+                 "created": study.created_at.isoformat(timespec="seconds"),
+                 "trials": registry.trial_counts(study.name)} for study in registry.studies()]
 
 
 def run(args: argparse.Namespace) -> int:

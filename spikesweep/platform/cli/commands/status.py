@@ -19,28 +19,28 @@ def run(args: argparse.Namespace) -> int:
 
         return list_run(args)
     from ...errors import UserError
-    from ...stores.home import get_home
-    from ...reporting.records import load_records
-    from ...stores.registry import Registry
+    from ...reporting import DEFAULT_OBJECTIVES, front_summary, load_study_records
+    from ...stores import get_home
     from ..output import format_table
 
     home = get_home()
     try:
-        records = load_records(home, args.study)
-    except KeyError as error:
+        study, records = load_study_records(home, args.study)
+    except LookupError as error:
         raise UserError(f"{args.study}: {error.args[0]} (allowed: see `spikesweep list`)") from None
-    registry = Registry(home.registry_uri)
-    study = registry.get_study(args.study)
-    registry.close()
-    objectives = list(study.resolved.get("objectives", {"accuracy": "max", "energy_mj": "min"}))
+    objectives = dict(study.resolved.get("objectives") or DEFAULT_OBJECTIVES)
+    front, hypervolume = front_summary(records, objectives)
     if args.json:
-        print(json.dumps({"study": study.name, "status": study.status, "objectives": study.resolved["objectives"],
+        print(json.dumps({"study": study.name, "status": study.status, "objectives": objectives,
+                          "pareto": front, "hypervolume": hypervolume,
                           "trials": [asdict(r) for r in records]}, default=str))
         return 0
     counts: dict[str, int] = {}
     for record in records:
         counts[record.state] = counts.get(record.state, 0) + 1
     print(f"study {study.name}: {study.status}; " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if hypervolume is not None:
+        print(f"Pareto front: {len(front)} trial(s), hypervolume {hypervolume:.4g}")
     rows = [{"number": r.number, "arm": r.arm, "seed": r.seed, "state": r.state,
              **{k: r.metrics.get(k) for k in objectives}, "pareto": "*" if r.pareto else "",
              "error": r.error or ""} for r in records]

@@ -43,16 +43,15 @@ def run(args: argparse.Namespace) -> int:
     home = get_home()
     name = loaded.study.study
     if home.registry_exists():
-        from ...stores.registry import Registry
+        from ...stores import open_registry
 
-        registry = Registry(home.registry_uri)
-        existing = registry.get_study(name)
-        registry.close()
+        with open_registry(home) as registry:
+            existing = registry.get_study(name)
         if existing is not None:
-            raise UserError(f"{args.file}: study: {name!r} already exists in {home.root} (status {existing.status}) "
-                            f"(allowed: a new name; use --name NEW or `spikesweep status {name}`)")
+            raise UserError(already_exists(args.file, name, home.root, existing.status))
 
     from ...run.driver import run_study
+    from ...stores import StudyExists
 
     last = [""]
     terminal = sys.stderr if args.json else sys.stdout
@@ -64,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
             last[0] = line
 
     print(f"study {name}: {loaded.study.design.kind} design, home {home.root}", file=terminal, flush=True)
-    outcome = run_study(loaded, home, args.address, show)
+    try:
+        outcome = run_study(loaded, home, args.address, show)
+    except StudyExists:  # another submit of the same name won the race
+        raise UserError(already_exists(args.file, name, home.root, "queued")) from None
     if args.json:
         run_report_hook(home, name, out=terminal)
         print(json.dumps({"study": name, "status": outcome.status, "counts": outcome.counts,
@@ -81,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nnext:\n  spikesweep{home_flag} ui\n  spikesweep{home_flag} export {name} --out {name}-pareto\n"
           f"  spikesweep{home_flag} report {name}\n  spikesweep{home_flag} status {name}")
     return 0 if outcome.status == "completed" else 1
+
+
+def already_exists(file: str, name: str, where: object, status: str) -> str:
+    return (f"{file}: study: {name!r} already exists in {where} (status {status}) "
+            f"(allowed: a new name; use --name NEW or `spikesweep status {name}`)")
 
 
 def run_report_hook(home, name: str, out=None) -> None:

@@ -17,10 +17,43 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
 def upgrade(engine: Engine) -> None:
     """Bring the registry schema at `engine` to the newest revision."""
     from alembic import command
+
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _config():  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration this build knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the registry at `engine` is at (None: no registry schema there)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def check(engine: Engine) -> None:
+    """Raise SchemaMismatch unless the registry at `engine` is at the newest migration (read-only opens)."""
+    from ..errors import SchemaMismatch
+
+    current, head = current_revision(engine), head_revision()
+    if current is None:
+        raise SchemaMismatch("the registry has no schema yet (no study was ever submitted to it)")
+    if current != head:
+        raise SchemaMismatch(f"the registry schema is at revision {current}, this spikesweep expects {head}: "
+                             "submit or resume a study with this version to upgrade it")
