@@ -152,7 +152,7 @@ def sample(trial: Any, study: StudyFile, design: SearchDesign) -> dict[str, Any]
     A knob is skipped when its `when:` is false or when the configuration so far does not read it (e.g.
     `fsta.dct_kernel` unless `attention` is fsta). The seed cycles through `seeds` by trial number.
     """
-    config = resolve(study.base)
+    config = dict(resolve(study.base))  # a working copy: sampled knobs are written into it
     sampled: dict[str, Any] = {}
     for name, distribution in design.space.items():
         if distribution.when_allows(config) and KNOBS[name].is_used(config):
