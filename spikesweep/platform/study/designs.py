@@ -10,22 +10,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ...workers import KNOBS, resolve
+from ...workers import KNOBS, leave_one_out_switches, resolve
 from .file_model import AblationDesign, Distribution, GridDesign, SearchDesign, StudyFile
 
 BASELINE_ARM = "baseline"
 SEARCH_ARM = "search"
-
-# Submodule name -> the knob change that switches it off (for `leave_one_out:`).
-LEAVE_ONE_OUT: dict[str, dict[str, Any]] = {
-    "staa.gc": {"staa.gc": False},
-    "staa.pe": {"staa.pe": "none"},
-    "staa.step_attention": {"staa.step_attention": False},
-    "staa.tsrd": {"staa.tsrd_p": 0.0},
-    "dta.txa": {"dta.branches": "tna"},
-    "dta.tna": {"dta.branches": "txa"},
-    "fsta": {"attention": "none"},
-}
 
 
 @dataclass(frozen=True)
@@ -88,9 +77,13 @@ def expand_grid(study: StudyFile, design: GridDesign, notes: list[str] | None = 
 
 
 def ablation_arms(design: AblationDesign) -> list[tuple[str, dict[str, Any]]]:
-    """(name, knob changes) of every arm, the baseline first, then explicit arms, then leave-one-out arms."""
+    """(name, knob changes) of every arm, the baseline first, then explicit arms, then leave-one-out arms.
+
+    A leave-one-out arm applies the switch its attention module registered for the submodule.
+    """
+    switches = leave_one_out_switches()
     arms = [(BASELINE_ARM, {})] + [(arm.name, dict(arm.set)) for arm in design.arms]
-    arms += [(f"w/o {name}", dict(LEAVE_ONE_OUT[name])) for name in design.leave_one_out]
+    arms += [(f"w/o {name}", switches[name]) for name in design.leave_one_out]
     return arms
 
 
