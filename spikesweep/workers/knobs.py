@@ -1,19 +1,20 @@
-"""The knob schema: every knob a trial reads, declared once with its type, domain, default and owner.
+"""The knob schema: every knob a trial reads, declared once with its type, domain, default and owner, and the
+cross-knob checks that relate them.
 
-Plug-in modules (neurons, backbones, attention modules, datasets, energy) declare their own knobs with
+Plug-ins declare their knobs and checks in their registration (`registry.Registry.register`); other modules use
 `declare(...)` next to their code. Validation, the study-file checker, search-space building, MLflow params,
-exports and the docs all derive from `KNOBS`. A configuration is a flat dict `{"fsta.dct_kernel": 7, ...}`.
+exports and the docs all derive from `KNOBS`. A configuration is a flat mapping `{"fsta.dct_kernel": 7, ...}`;
+`resolve` is the one validation path and returns a read-only `Config`, which inner code takes as checked.
 """
 from __future__ import annotations
 
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Iterable, Literal, Mapping, Union
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence, Union
 
 Choices = Union[tuple, Callable[[], Iterable[Any]]]
+Problems = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,9 @@ class Knob:
     """One configurable quantity of a trial.
 
     `choices` may be a callable (e.g. a registry's names) so that plug-ins registered later are allowed.
-    `when` maps other knobs to the values under which this knob is read (`{"attention": ("fsta",)}`);
-    a knob set where it is not read is reported as unused.
+    `when` maps other knobs to the values under which this knob is read (`{"attention": ("fsta",)}`; a value
+    sequence may be a live view such as `DATASETS.names_where(...)`); a knob set where it is not read is
+    reported as unused.
     """
 
     name: str
@@ -34,7 +36,7 @@ class Knob:
     high: float | None = None
     rule: Callable[[Any], bool] | None = None
     rule_text: str = ""
-    when: Mapping[str, tuple] | None = None
+    when: Mapping[str, Sequence[Any]] | None = None
     unit: str = ""
     owner: str = "core"
 
@@ -113,11 +115,60 @@ KNOBS: dict[str, Knob] = {}
 
 
 def declare(*knobs: Knob) -> None:
-    """Add knobs to the schema; each name may be declared once."""
+    """Add knobs to the schema; each name may be declared once (all or none of them are added)."""
+    names = [knob.name for knob in knobs]
+    for name in names:
+        if name in KNOBS or names.count(name) > 1:
+            raise ValueError(f"knob {name!r} is declared twice")
     for knob in knobs:
-        if knob.name in KNOBS:
-            raise ValueError(f"knob {knob.name!r} is declared twice")
         KNOBS[knob.name] = knob
+
+
+def undeclare(*names: str) -> None:
+    """Remove knobs from the schema (a plug-in that is unregistered takes its knobs along)."""
+    for name in names:
+        KNOBS.pop(name, None)
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A check relating several knobs: `check(config)` lists (knob, message) problems of a full configuration.
+
+    It runs only where `when` holds (same form as `Knob.when`); each message says what was found and what is
+    allowed, like the per-knob messages.
+    """
+
+    check: Callable[[Mapping[str, Any]], Problems]
+    when: Mapping[str, Sequence[Any]] | None = None
+    owner: str = "core"
+
+    def applies(self, config: Mapping[str, Any]) -> bool:
+        return all(config.get(key) in values for key, values in (self.when or {}).items())
+
+
+CHECKS: list[CrossCheck] = []
+
+
+def declare_check(check: CrossCheck) -> CrossCheck:
+    """Add a cross-knob check to the schema."""
+    CHECKS.append(check)
+    return check
+
+
+def undeclare_check(check: CrossCheck) -> None:
+    CHECKS.remove(check)
+
+
+def check_config(config: Mapping[str, Any]) -> Problems:
+    """Every cross-knob problem of a full configuration (all knobs present), as (knob, message) pairs.
+
+    Only the checks that apply to it run: a plug-in's checks apply where the configuration selects the plug-in.
+    """
+    problems: Problems = []
+    for cross in CHECKS:
+        if cross.applies(config):
+            problems.extend(cross.check(config))
+    return problems
 
 
 class KnobError(ValueError):
@@ -154,14 +205,39 @@ def defaults() -> dict[str, Any]:
     return {name: knob.default for name, knob in sorted(KNOBS.items())}
 
 
-def resolve(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Full configuration: defaults overlaid with `values`, checked. Raises KnobError listing every problem."""
+class Config(dict):
+    """A resolved configuration: every knob, each checked and coerced, cross-knob checks passed.
+
+    Read-only, so that it stays checked: `resolve(config)` returns it as it is, and code that receives one does
+    not check it again. To change a knob, resolve a new mapping (`resolve({**config, "timesteps": 2})`).
+    """
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a resolved Config is read-only (resolve a new mapping, e.g. resolve({**config, ...}))")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle/copy rebuild it whole (item-wise setting is refused)
+        return (Config, (dict(self),))
+
+
+def resolve(values: Mapping[str, Any]) -> Config:
+    """Full configuration: defaults overlaid with `values`, each knob and every cross-knob check passed.
+
+    Raises KnobError listing every problem. A `Config` (already resolved) is returned unchanged.
+    """
+    if isinstance(values, Config):
+        return values
     coerced, problems = check_values(values)
     if problems:
         raise KnobError(problems)
-    config = defaults()
-    config.update(coerced)
-    return config
+    full = defaults()
+    full.update(coerced)
+    problems = check_config(full)
+    if problems:
+        raise KnobError(problems)
+    return Config(full)
 
 
 def unused(values: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -174,36 +250,6 @@ def relevant(config: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in config.items() if name in KNOBS and KNOBS[name].is_used(config)}
 
 
-def config_model() -> type[BaseModel]:
-    """A pydantic model of a full trial configuration, derived from the schema (field alias = knob name)."""
-    fields: dict[str, Any] = {}
-    for name, knob in sorted(KNOBS.items()):
-        fields[name.replace(".", "__")] = (_field_type(knob), Field(default=knob.default, alias=name,
-                                                                  description=knob.help))
-    return create_model("TrialConfig", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields)
-
-
-def _field_type(knob: Knob) -> Any:
-    choices = knob.choice_values()
-    if choices:
-        return Literal[choices]  # type: ignore[valid-type]
-    constraints: dict[str, Any] = {"strict": knob.type is not float}
-    if knob.low is not None:
-        constraints["ge"] = knob.low
-    if knob.high is not None:
-        constraints["le"] = knob.high
-    kind: Any = Annotated[knob.type, Field(**constraints)]
-    if knob.rule is not None:
-        rule, text = knob.rule, knob.rule_text
-
-        def validate(value: Any) -> Any:
-            if not rule(value):
-                raise ValueError(f"must be {text}")
-            return value
-
-        kind = Annotated[kind, AfterValidator(validate)]
-    return kind
-
-
-__all__ = ["Knob", "KNOBS", "KnobError", "declare", "check_values", "defaults", "resolve", "unused", "relevant",
-           "config_model", "ValidationError"]
+__all__ = ["Knob", "KNOBS", "CHECKS", "Config", "CrossCheck", "KnobError", "declare", "undeclare",
+           "declare_check", "undeclare_check", "check_values", "check_config", "defaults", "resolve", "unused",
+           "relevant"]

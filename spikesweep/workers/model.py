@@ -19,8 +19,9 @@ class ModelParts:
         self._attention = ATTENTIONS.get(config["attention"])
         self._make_neuron = NEURONS.get(config["neuron"])
 
-    def neuron(self, channels: int) -> nn.Module:
-        return self._attention.wrap_neuron(self.config, channels, self._make_neuron)
+    def neuron(self, channels: int, stem: bool = False) -> nn.Module:
+        """The spiking activation of a layer with `channels` maps; `stem`: it belongs to the backbone's stem."""
+        return self._attention.wrap_neuron(self.config, channels, self._make_neuron, stem)
 
     def plain_neuron(self, channels: int) -> nn.Module:
         return self._make_neuron(self.config, channels)

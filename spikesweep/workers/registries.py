@@ -1,16 +1,27 @@
-"""One registry per kind of plug-in. Plug-in modules register themselves; `load_plugins` imports them all."""
+"""One typed registry per kind of plug-in. Plug-in modules register themselves; `load_plugins` imports them all."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING, Any, Callable
 
 from .registry import Registry
 
-NEURONS: Registry = Registry("neuron")
-BACKBONES: Registry = Registry("backbone")
-ATTENTIONS: Registry = Registry("attention module")
-DATASETS: Registry = Registry("dataset")
-ENERGY_PRESETS: Registry = Registry("energy preset")
+if TYPE_CHECKING:
+    from torch import nn
+
+    from .attention.base import Attention, NeuronFactory
+    from .data.base import DatasetSpec
+    from .energy.presets import EnergyPreset
+    from .model import ModelParts
+
+    BackboneBuilder = Callable[[ModelParts, tuple[int, ...], int], nn.Module]
+
+NEURONS: Registry[NeuronFactory] = Registry("neuron", selector="neuron")
+BACKBONES: Registry[BackboneBuilder] = Registry("backbone", selector="backbone")
+ATTENTIONS: Registry[Attention] = Registry("attention module", selector="attention")
+DATASETS: Registry[DatasetSpec] = Registry("dataset", selector="dataset")
+ENERGY_PRESETS: Registry[EnergyPreset] = Registry("energy preset", selector="energy.preset")
 
 PLUGIN_PACKAGES = ("neurons", "backbones", "attention", "data", "energy")
 _loaded = False
@@ -27,3 +38,13 @@ def load_plugins() -> None:
             if not info.name.startswith("_"):
                 importlib.import_module(f"{package.__name__}.{info.name}")
     _loaded = True
+
+
+def leave_one_out_switches(attention: str | None = None) -> dict[str, dict[str, Any]]:
+    """Submodule -> the knob changes that switch it off, as the attention module `attention` registered them.
+
+    Without a name: the switches of every registered attention module.
+    """
+    load_plugins()
+    entries = [ATTENTIONS.registration(attention)] if attention is not None else list(ATTENTIONS.registrations())
+    return {sub: dict(changes) for entry in entries for sub, changes in entry.leave_one_out.items()}

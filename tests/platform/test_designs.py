@@ -4,7 +4,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from spikesweep.platform.study.designs import (LEAVE_ONE_OUT, expand, sample, search_spec, varying_knobs)
+from spikesweep.platform.study.designs import expand, sample, search_spec, varying_knobs
 from spikesweep.platform.study.file_model import StudyFile
 
 
@@ -56,8 +56,11 @@ def test_ablation_arm_equal_to_baseline_runs_once_and_is_noted():
 
 
 def test_leave_one_out_arm_applies_the_registered_change():
-    assert LEAVE_ONE_OUT["staa.tsrd"] == {"staa.tsrd_p": 0.0}
-    assert LEAVE_ONE_OUT["fsta"] == {"attention": "none"}
+    design = {"kind": "ablation", "baseline": {"attention": "staa", "timesteps": 2},
+              "leave_one_out": ["staa.tsrd", "staa.gc"]}
+    specs = expand(study(design))
+    assert [(s.arm, s.changed) for s in specs] == [("baseline", {}), ("w/o staa.tsrd", {"staa.tsrd_p": 0.0}),
+                                                   ("w/o staa.gc", {"staa.gc": False})]
     design = {"kind": "ablation", "baseline": {"timesteps": 2}, "leave_one_out": ["fsta"]}
     notes: list[str] = []
     specs = expand(study(design), notes)  # the baseline has no attention: switching FSTA off changes nothing

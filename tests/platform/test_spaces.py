@@ -27,7 +27,7 @@ DOMAINS = {
     "dataset": {"digits", "neuro_digits", "cifar10", "cifar100", "nmnist", "dvs_gesture", "cifar10_dvs", "synthetic"},
     "fsta.combination": {"serial", "parallel", "serial_channel"},
     "fsta.dct_kernel": {1, 3, 5, 7, 9, 11, 13, 15},
-    "fsta.freq_select": {"all", "topk", "single"},
+    "fsta.freq_select": {"all", "topk", "lowfreq", "single"},
     "staa.pe": {"none", "learnable", "fixed"},
     "staa.pe_location": {"b", "c", "d", "e"},
     "staa.gc": {True, False},

@@ -49,6 +49,16 @@ BAD = [
     ("study: s\ndesign: {kind: ablation, leave_one_out: [warp.drive]}\n", [],
      ["design.leave_one_out[0]: unknown submodule 'warp.drive' (allowed: dta.tna | dta.txa | fsta | staa.gc | "
       "staa.pe | staa.step_attention | staa.tsrd)"]),
+    ("study: s\nbase: {attention: fsta, fsta.freq_select: lowfreq, fsta.freq_k: 16, fsta.dct_kernel: 3}\n"
+     "design: {kind: grid, factors: {timesteps: [1, 2]}}\n", [],
+     ["base.fsta.freq_k: 16 is out of range (allowed: 1..9 for fsta.dct_kernel 3)"]),
+    ("study: s\nbase: {attention: fsta, fsta.freq_select: topk, fsta.freq_k: 16, fsta.dct_kernel: 3}\n"
+     "design: {kind: search, n_trials: 2, space: {lr: {log: [0.01, 0.1]}}}\n", [],
+     ["base.fsta.freq_select: 'topk' ranks frequencies by the reference code's 7 x 7 accuracy table, but "
+      "fsta.dct_kernel is 3 (allowed: topk with fsta.dct_kernel 7; lowfreq, all or single with any kernel)"]),
+    ("study: s\nbase: {attention: fsta, fsta.freq_select: single}\n"
+     "design: {kind: grid, factors: {fsta.dct_kernel: [3, 5], fsta.freq_index: [4, 9]}}\n", [],
+     ["design.factors.fsta.freq_index: 9 is out of range (allowed: 0..8 for fsta.dct_kernel 3)"]),
     (GOOD, ["epochs=0"], ["base.epochs: 0 is out of range (allowed: int in [1, 100000])"]),
     (GOOD, ["epochs"], ["--set epochs: expected KNOB=VALUE (allowed: e.g. --set epochs=2)"]),
     ("study: s\nbase: {seed: 3}\ndesign: {kind: grid, factors: {timesteps: [1]}}\n", [],

@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from spikesweep.workers import build_model
-from spikesweep.workers.attention.fsta import FSTA, AttentiveNeuron, dct_bank, lowest_frequencies
+from spikesweep.workers import check_config, leave_one_out_switches
+from spikesweep.workers.attention.fsta import (FSTA, TOPK_TABLE, AttentiveNeuron, best_frequencies, dct_bank,
+                                               lowest_frequencies)
 from spikesweep.workers.knobs import KnobError, resolve
 from spikesweep.workers.neurons.base import SpikingNeuron
 
@@ -25,8 +27,6 @@ def test_dct_bank_values_and_index_order():
     assert torch.allclose(bank[1], column[:, None].expand(3, 3), atol=1e-6)
     assert torch.allclose(bank[3], bank[1].T, atol=1e-6)  # (u=0, v=1) is its transpose
     assert bank.shape == (9, 3, 3)
-    with pytest.raises(ValueError, match="odd"):
-        dct_bank(4)
 
 
 @pytest.mark.parametrize("k", [3, 5, 7])
@@ -116,13 +116,77 @@ def test_frequency_selection_knobs():
                          "fsta.freq_index": 5, "fsta.dct_kernel": 3}, (1, 8, 8), 3)
     fsta = next(m for m in model.modules() if isinstance(m, FSTA))
     assert torch.equal(fsta.dct[:, 0], dct_bank(3)[5:6])
-    model = build_model({"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "topk",
+    model = build_model({"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "lowfreq",
                          "fsta.freq_k": 6, "fsta.dct_kernel": 3}, (1, 8, 8), 3)
     fsta = next(m for m in model.modules() if isinstance(m, FSTA))
     assert torch.equal(fsta.dct[:, 0], dct_bank(3)[[0, 1, 3, 2, 4, 6]])
-    with pytest.raises(ValueError, match="fsta.freq_k"):
-        build_model({"attention": "fsta", "fsta.freq_select": "topk", "fsta.freq_k": 10, "fsta.dct_kernel": 3},
-                    (1, 8, 8), 3)
+    model = build_model({"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "topk",
+                         "fsta.freq_k": 4}, (1, 8, 8), 3)
+    fsta = next(m for m in model.modules() if isinstance(m, FSTA))
+    assert torch.equal(fsta.dct[:, 0], dct_bank(7)[[3, 39, 34, 40]])  # the bank in the reference's topk order
+
+
+def test_topk_is_the_reference_rule_the_best_of_its_accuracy_table():
+    assert len(TOPK_TABLE) == 49 and TOPK_TABLE[3] == 70.68 and TOPK_TABLE[9] == 69.43
+    assert best_frequencies(4) == [3, 39, 34, 40]  # 70.68, 70.65, 70.62, 70.62 (34 and 40 tie)
+    assert best_frequencies(49) == torch.topk(torch.tensor(TOPK_TABLE), 49).indices.tolist()
+    # the old rule (now `lowfreq`) and the reference's pick few of the same filters
+    overlaps = [len(set(best_frequencies(k)) & set(lowest_frequencies(7, k))) for k in (4, 8, 16, 25)]
+    assert overlaps == [0, 2, 3, 12]
+
+
+def fsta_config(**knobs):
+    """A full configuration with attention fsta and these knobs, unchecked (as a study file might set it)."""
+    return {**resolve({"attention": "fsta"}), **{f"fsta.{name}": value for name, value in knobs.items()}}
+
+
+@pytest.mark.parametrize("knobs,problem", [
+    ({"freq_select": "topk", "freq_k": 16, "dct_kernel": 3},
+     ("fsta.freq_select", "'topk' ranks frequencies by the reference code's 7 x 7 accuracy table, but "
+                          "fsta.dct_kernel is 3 (allowed: topk with fsta.dct_kernel 7; lowfreq, all or single with "
+                          "any kernel)")),
+    ({"freq_select": "topk", "freq_k": 50}, ("fsta.freq_k", "50 is out of range (allowed: 1..49 for fsta.dct_kernel 7)")),
+    ({"freq_select": "lowfreq", "freq_k": 10, "dct_kernel": 3},
+     ("fsta.freq_k", "10 is out of range (allowed: 1..9 for fsta.dct_kernel 3)")),
+    ({"freq_select": "single", "freq_index": 25, "dct_kernel": 5},
+     ("fsta.freq_index", "25 is out of range (allowed: 0..24 for fsta.dct_kernel 5)")),
+    ({"compress_reduction": 10, "dct_kernel": 3},
+     ("fsta.compress_reduction", "10 leaves no channel for the 9 frequencies kept (allowed: 1..9)")),
+    ({"compress_reduction_stem": 2, "freq_select": "single"},
+     ("fsta.compress_reduction_stem", "2 leaves no channel for the 1 frequencies kept (allowed: 1..1, or 0)")),
+])
+def test_cross_knob_checks_name_the_knob_and_what_is_allowed(knobs, problem):
+    assert check_config(fsta_config(**knobs)) == [problem]
+    with pytest.raises(KnobError) as error:
+        resolve({"attention": "fsta", **{f"fsta.{name}": value for name, value in knobs.items()}})
+    assert error.value.problems == [problem]
+
+
+def test_cross_knob_checks_pass_good_values_and_apply_only_to_fsta():
+    assert check_config(fsta_config(freq_select="topk", freq_k=49)) == []
+    assert check_config(fsta_config(freq_select="lowfreq", freq_k=9, dct_kernel=3, compress_reduction=9)) == []
+    bad = fsta_config(freq_select="topk", dct_kernel=3)
+    assert check_config({**bad, "attention": "none"}) == []
+    assert resolve({"fsta.freq_select": "topk", "fsta.dct_kernel": 3})["attention"] == "none"  # not read: no error
+
+
+def test_leave_one_out_switch_is_registered_with_fsta():
+    assert leave_one_out_switches("fsta") == {"fsta": {"attention": "none"}}
+
+
+def test_resnet19_reference_compression_stem_1_blocks_16():
+    """The reference ResNet19 (T = 2, 10 classes) builds its block FSTA with r = 16 and its stem FSTA with r = 1."""
+    def params(**knobs):
+        model = build_model({"backbone": "resnet19", "attention": "fsta", "timesteps": 2, **knobs}, (3, 32, 32), 10)
+        return sum(p.numel() for p in model.parameters()), model
+
+    reference, model = params(**{"fsta.compress_reduction": 16, "fsta.compress_reduction_stem": 1})
+    assert reference == 12_689_363
+    assert params(**{"fsta.compress_reduction": 1})[0] == reference - 79_184  # 16 blocks x (7,350 - 2,401)
+    assert params(**{"fsta.compress_reduction": 16})[0] == reference + 4_949
+    assert isinstance(model.backbone.stem_neuron.attention.compress, torch.nn.Conv2d)  # 49 -> 1
+    first = model.backbone.blocks[0].neuron1.attention.compress
+    assert [layer.out_channels for layer in first if isinstance(layer, torch.nn.Conv2d)] == [3, 1]  # 49 -> 3 -> 1
 
 
 @pytest.mark.parametrize("values,knob", [({"fsta.dct_kernel": 4}, "fsta.dct_kernel"),

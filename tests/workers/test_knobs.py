@@ -1,9 +1,11 @@
-"""The knob schema: coercion, domains, defaults, unused-knob reports and the derived pydantic model."""
-import pytest
-from pydantic import ValidationError
+"""The knob schema: coercion, domains, defaults, unused-knob reports, cross-knob checks and the resolved Config."""
+import copy
+import pickle
 
-from spikesweep.workers import KNOBS, KnobError, resolve
-from spikesweep.workers.knobs import Knob, check_values, config_model, relevant, unused
+import pytest
+
+from spikesweep.workers import KNOBS, Config, KnobError, check_config, resolve
+from spikesweep.workers.knobs import CrossCheck, Knob, check_values, declare_check, relevant, undeclare_check, unused
 
 
 def test_resolve_fills_defaults_and_coerces():
@@ -56,13 +58,41 @@ def test_unused_knobs_are_reported():
     assert relevant(resolve({"optimizer": "sgd"}))["momentum"] == KNOBS["momentum"].default
 
 
-def test_config_model_is_derived_from_the_schema():
-    model = config_model()
-    ok = model.model_validate({"timesteps": 3})
-    assert ok.model_dump(by_alias=True)["timesteps"] == 3
-    with pytest.raises(ValidationError):
-        model.model_validate({"timesteps": 100})
-    with pytest.raises(ValidationError):
-        model.model_validate({"optimizer": "rmsprop"})
-    with pytest.raises(ValidationError):
-        model.model_validate({"not_a_knob": 1})
+def test_resolve_returns_a_read_only_config_that_it_passes_through():
+    config = resolve({"timesteps": 2})
+    assert isinstance(config, Config) and resolve(config) is config
+    for change in (lambda c: c.__setitem__("timesteps", 3), lambda c: c.update(timesteps=3),
+                   lambda c: c.pop("timesteps"), lambda c: c.__delitem__("timesteps")):
+        with pytest.raises(TypeError, match="read-only"):
+            change(config)
+    assert config["timesteps"] == 2
+    changed = resolve({**config, "timesteps": 3})  # the way to change a knob: a new mapping, checked again
+    assert changed["timesteps"] == 3 and config["timesteps"] == 2
+    for twin in (pickle.loads(pickle.dumps(config)), copy.deepcopy(config), copy.copy(config)):
+        assert isinstance(twin, Config) and twin == config
+    assert type(dict(config)) is dict
+
+
+def test_a_cross_knob_check_runs_where_its_condition_holds_and_resolve_raises_its_problems():
+    def warmup_within_epochs(config):
+        if config["warmup_epochs"] > config["epochs"]:
+            return [("warmup_epochs", f"{config['warmup_epochs']} exceeds epochs (allowed: 0..{config['epochs']})")]
+        return []
+
+    check = declare_check(CrossCheck(warmup_within_epochs, when={"schedule": ("cosine",)}))
+    try:
+        bad = {"epochs": 2, "warmup_epochs": 5}
+        assert check_config({**resolve({}), **bad}) == [("warmup_epochs", "5 exceeds epochs (allowed: 0..2)")]
+        with pytest.raises(KnobError) as caught:
+            resolve(bad)
+        assert caught.value.problems == [("warmup_epochs", "5 exceeds epochs (allowed: 0..2)")]
+        assert resolve({**bad, "schedule": "constant"})["warmup_epochs"] == 5  # the condition does not hold
+    finally:
+        undeclare_check(check)
+    assert resolve(bad)["warmup_epochs"] == 5
+
+
+def test_per_knob_problems_are_reported_before_cross_knob_checks_run():
+    with pytest.raises(KnobError) as caught:  # fsta.dct_kernel 4 is not odd: no cross-check sees it
+        resolve({"attention": "fsta", "fsta.dct_kernel": 4, "fsta.freq_select": "topk"})
+    assert [name for name, _ in caught.value.problems] == ["fsta.dct_kernel"]

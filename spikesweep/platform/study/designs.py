@@ -10,22 +10,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ...workers import KNOBS, resolve
+from ...workers import KNOBS, leave_one_out_switches, resolve
 from .file_model import AblationDesign, Distribution, GridDesign, SearchDesign, StudyFile
 
 BASELINE_ARM = "baseline"
 SEARCH_ARM = "search"
-
-# Submodule name -> the knob change that switches it off (for `leave_one_out:`).
-LEAVE_ONE_OUT: dict[str, dict[str, Any]] = {
-    "staa.gc": {"staa.gc": False},
-    "staa.pe": {"staa.pe": "none"},
-    "staa.step_attention": {"staa.step_attention": False},
-    "staa.tsrd": {"staa.tsrd_p": 0.0},
-    "dta.txa": {"dta.branches": "tna"},
-    "dta.tna": {"dta.branches": "txa"},
-    "fsta": {"attention": "none"},
-}
 
 
 @dataclass(frozen=True)
@@ -88,9 +77,13 @@ def expand_grid(study: StudyFile, design: GridDesign, notes: list[str] | None = 
 
 
 def ablation_arms(design: AblationDesign) -> list[tuple[str, dict[str, Any]]]:
-    """(name, knob changes) of every arm, the baseline first, then explicit arms, then leave-one-out arms."""
+    """(name, knob changes) of every arm, the baseline first, then explicit arms, then leave-one-out arms.
+
+    A leave-one-out arm applies the switch its attention module registered for the submodule.
+    """
+    switches = leave_one_out_switches()
     arms = [(BASELINE_ARM, {})] + [(arm.name, dict(arm.set)) for arm in design.arms]
-    arms += [(f"w/o {name}", dict(LEAVE_ONE_OUT[name])) for name in design.leave_one_out]
+    arms += [(f"w/o {name}", switches[name]) for name in design.leave_one_out]
     return arms
 
 
@@ -152,7 +145,7 @@ def sample(trial: Any, study: StudyFile, design: SearchDesign) -> dict[str, Any]
     A knob is skipped when its `when:` is false or when the configuration so far does not read it (e.g.
     `fsta.dct_kernel` unless `attention` is fsta). The seed cycles through `seeds` by trial number.
     """
-    config = resolve(study.base)
+    config = dict(resolve(study.base))  # a working copy: sampled knobs are written into it
     sampled: dict[str, Any] = {}
     for name, distribution in design.space.items():
         if distribution.when_allows(config) and KNOBS[name].is_used(config):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...workers import KNOBS
+from ...workers import KNOBS, leave_one_out_switches
 from ...workers.knobs import unknown_knob_message
 from .file_model import Problems
 
@@ -92,13 +92,12 @@ def check_knobs(raw: Any, problems: Problems) -> None:
             if isinstance(arm, dict):
                 _check_mapping(arm.get("set"), f"design.arms[{i}].set", problems)
     if isinstance(design.get("leave_one_out"), list):
-        from .designs import LEAVE_ONE_OUT
-
+        switches = leave_one_out_switches()
         for i, name in enumerate(design["leave_one_out"]):
-            change = LEAVE_ONE_OUT.get(name)
+            change = switches.get(name)
             if change is None:
                 problems.error(f"design.leave_one_out[{i}]", f"unknown submodule {name!r} "
-                                                             f"(allowed: {' | '.join(sorted(LEAVE_ONE_OUT))})")
+                                                             f"(allowed: {' | '.join(sorted(switches))})")
                 continue
             for knob, value in change.items():
                 if knob not in KNOBS:

@@ -40,24 +40,8 @@ def _seed_problems(raw: dict[str, Any], problems: Problems) -> None:
             problems.error(f"{path}.seed", "the seed is not a knob to set here (allowed: list seeds under `seeds:`)")
 
 
-def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
-    notes: list[str] = []
-    specs: list[TrialSpec] = []
-    try:
-        if study.design.kind == "search":
-            from ...workers import resolve
-
-            base = resolve(study.base)
-            for name in unused(study.base, base):
-                problems.warn(f"base.{name}", _unused_text(name))
-        else:
-            specs = expand(study, notes)
-    except KnobError as error:
-        for name, message in error.problems:
-            problems.error("design", f"{name}: {message}")
-        return []
-    for note in notes:
-        problems.warn("design", note)
+def _explicit_paths(study: StudyFile) -> dict[str, str]:
+    """Knob -> the key path where the file sets it (the design's setting where both base and design do)."""
     explicit_paths = {name: f"base.{name}" for name in study.base}
     design = study.design
     for name in getattr(design, "factors", {}) or {}:
@@ -67,6 +51,32 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
     for i, arm in enumerate(getattr(design, "arms", []) or []):
         for name in arm.set:
             explicit_paths.setdefault(name, f"design.arms[{i}].set.{name}")
+    return explicit_paths
+
+
+def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
+    notes: list[str] = []
+    specs: list[TrialSpec] = []
+    explicit_paths = _explicit_paths(study)
+    try:
+        if study.design.kind == "search":
+            from ...workers import resolve
+
+            base = resolve(study.base)
+            for name in unused(study.base, base):
+                problems.warn(f"base.{name}", _unused_text(name))
+        else:
+            specs = expand(study, notes)
+    except KnobError as error:  # the values passed one by one: these are the cross-knob checks' problems
+        for name, message in error.problems:
+            if name in explicit_paths:
+                problems.error(explicit_paths[name], message)
+            else:
+                problems.error("design", f"{name}: {message}")
+        return []
+    for note in notes:
+        problems.warn("design", note)
+    design = study.design
     common = set(study.base) | set(getattr(design, "baseline", {}) or {})
     for spec in specs:  # only the knobs this trial itself sets: another arm's knob is not this arm's concern
         own = {name: explicit_paths[name] for name in common | set(spec.changed) if name in explicit_paths}

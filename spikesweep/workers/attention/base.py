@@ -11,8 +11,10 @@ NeuronFactory = Callable[[Mapping[str, Any], int], nn.Module]
 class Attention:
     """Default behaviour = no attention. Subclasses override one or both hooks."""
 
-    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory) -> nn.Module:
-        """The spiking activation of a layer with `channels` feature maps (FSTA/STAA live here)."""
+    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory,
+                    stem: bool = False) -> nn.Module:
+        """The spiking activation of a layer with `channels` feature maps (FSTA/STAA live here); `stem` marks the
+        stem's activations (the reference ResNet19 builds its stem FSTA differently)."""
         return make_neuron(config, channels)
 
     def stem(self, config: Mapping[str, Any], channels: int) -> nn.Module | None:

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ..knobs import Knob, declare
+from ..knobs import Knob
 from ..registries import ATTENTIONS
 from .base import Attention
 
@@ -23,7 +23,7 @@ DILATION = 3
 GTCA_REDUCTION, GTCA_MIN_REDUCTION = 16, 4
 
 _DTA = {"attention": ("dta",)}
-declare(
+DTA_KNOBS = (
     Knob("dta.branches", str, "both", "which attention branches gate the stem spikes: txa = identical cross "
          "attention (TLA x CLA), tna = non-identical attention (LTCA x GTCA), both = sigmoid of their product "
          "(paper); one branch gives sigmoid(branch) (.) spikes", choices=BRANCHES, when=_DTA, owner="dta"),
@@ -103,8 +103,6 @@ class DTABlock(nn.Module):
 
     def __init__(self, timesteps: int, channels: int, branches: str = "both", tna_kernel: int = 7) -> None:
         super().__init__()
-        if branches not in BRANCHES:
-            raise ValueError(f"dta.branches: {branches!r} is not a valid choice (allowed: {' | '.join(BRANCHES)})")
         self.timesteps, self.channels = timesteps, channels
         self.cross = CrossAttention(timesteps, channels) if branches in ("txa", "both") else None
         self.non_identical = (NonIdenticalAttention(timesteps * channels, tna_kernel)
@@ -133,4 +131,5 @@ class DTAAttention(Attention):
         return DTABlock(config["timesteps"], channels, config["dta.branches"], config["dta.tna_kernel"])
 
 
-ATTENTIONS.add("dta", DTAAttention())
+ATTENTIONS.add("dta", DTAAttention(), knobs=DTA_KNOBS,
+               leave_one_out={"dta.txa": {"dta.branches": "tna"}, "dta.tna": {"dta.branches": "txa"}})

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedParameter
 
-from ..knobs import Knob, declare
+from ..knobs import Knob, Problems
 from ..neurons.base import SpikingNeuron
 from ..neurons.staa import LIF_PARAMS, AdaptiveCoefficients, fire
 from ..registries import ATTENTIONS
@@ -32,7 +32,7 @@ TSRD_GRANULARITIES = ("batch", "sample")
 
 _STAA = {"attention": ("staa",)}
 _RECON = "[reconstruction, seed-spec 3.0] "
-declare(
+STAA_KNOBS = (
     Knob("staa.lif_param", str, "literal", _RECON + "form of the adaptive LIF every STAA-LIF uses (whatever `neuron` "
          "says): literal = M H + N I; tau_style = (1 - 1/M) H + N I (M a learnable time constant)",
          choices=LIF_PARAMS, when=_STAA, owner="staa"),
@@ -289,9 +289,23 @@ class StaaLIF(SpikingNeuron):
 class StaaAttention(Attention):
     """`attention: staa`: every spiking activation becomes an STAA-LIF (the `neuron` knob is not used)."""
 
-    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory) -> nn.Module:
+    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory,
+                    stem: bool = False) -> nn.Module:
         return StaaLIF(channels, config["timesteps"], StaaSettings.from_config(config))
 
 
-ATTENTIONS.add("staa", StaaAttention())
+def staa_problems(config: Mapping[str, Any]) -> Problems:
+    """Cross-knob check of `attention: staa`: the tau-style leak 1 - 1/M needs M != 0 at init."""
+    if config["staa.lif_param"] == "tau_style" and config["staa.m_init"] == 0:
+        return [("staa.m_init", "0 makes the tau-style leak 1 - 1/M infinite (allowed: a non-zero value with "
+                                "staa.lif_param tau_style)")]
+    return []
+
+
+ATTENTIONS.add("staa", StaaAttention(), knobs=STAA_KNOBS, checks=(staa_problems,), leave_one_out={
+    "staa.gc": {"staa.gc": False},
+    "staa.pe": {"staa.pe": "none"},
+    "staa.step_attention": {"staa.step_attention": False},
+    "staa.tsrd": {"staa.tsrd_p": 0.0},
+})
 

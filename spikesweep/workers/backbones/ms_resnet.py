@@ -30,7 +30,7 @@ class MSResNet(nn.Module):
         super().__init__()
         self.stem = stem
         self.stem_attention = parts.stem_attention(64)
-        self.stem_neuron = parts.neuron(64) if self.stem_attention is not None else None
+        self.stem_neuron = parts.neuron(64, stem=True) if self.stem_attention is not None else None
         self.pool = pool
         blocks, in_channels = [], 64
         for width, depth, stride in zip(widths, depths, strides):

@@ -23,7 +23,7 @@ class ResNet20(nn.Module):
         super().__init__()
         channels = input_shape[0]
         self.stem = nn.Sequential(*(layer for c in (channels, 64, 64)
-                                    for layer in (conv_bn(c, 64, 3, 1, fsta_init=True), parts.neuron(64))))
+                                    for layer in (conv_bn(c, 64, 3, 1, fsta_init=True), parts.neuron(64, stem=True))))
         self.stem_attention = parts.stem_attention(64)
         self.pool = SeqFold(nn.AvgPool2d(2))
         self.blocks = nn.Sequential(*resnet_stages(parts, 64, (64, 128, 256, 512), (2, 2, 2, 2), (1, 2, 2, 2),
@@ -38,13 +38,13 @@ class ResNet20(nn.Module):
 
 class ResNet19(nn.Module):
     """Stem conv3x3-BN-LIF with 128 maps (no pooling); stages [3,3,2] x 128/256/512, strides 1/2/2; downsample
-    conv1x1(stride)-BN; GAP; FC 512. (The code's r = 16 compression quirk is not hard-wired: see
-    `fsta.compress_reduction`.)"""
+    conv1x1(stride)-BN; GAP; FC 512. (The code's FSTA compression quirk, r = 16 in the blocks and 1 in the stem,
+    is `fsta.compress_reduction: 16` with `fsta.compress_reduction_stem: 1`.)"""
 
     def __init__(self, parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> None:
         super().__init__()
         self.stem = conv_bn(input_shape[0], 128, 3, 1, fsta_init=True)
-        self.stem_neuron = parts.neuron(128)
+        self.stem_neuron = parts.neuron(128, stem=True)
         self.stem_attention = parts.stem_attention(128)
         self.blocks = nn.Sequential(*resnet_stages(parts, 128, (128, 256, 512), (3, 3, 2), (1, 2, 2)))
         self.readout = Readout(512, num_classes, fsta_init=True)

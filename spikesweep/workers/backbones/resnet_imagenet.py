@@ -22,7 +22,7 @@ class ImageNetResNet(nn.Module):
                  depths: tuple[int, ...]) -> None:
         super().__init__()
         self.stem = conv_bn(input_shape[0], 64, 7, 2, fsta_init=True)
-        self.stem_neuron = parts.neuron(64)
+        self.stem_neuron = parts.neuron(64, stem=True)
         self.stem_attention = parts.stem_attention(64)
         self.pool = SeqFold(nn.AvgPool2d(3, 2, 1))
         self.blocks = nn.Sequential(*resnet_stages(parts, 64, (64, 128, 256, 512), depths, (1, 2, 2, 2)))

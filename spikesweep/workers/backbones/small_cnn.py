@@ -19,7 +19,7 @@ class SmallCNN(nn.Module):
         super().__init__()
         channels = input_shape[0]
         self.stem = conv_bn(channels, width)
-        self.stem_neuron = parts.neuron(width)
+        self.stem_neuron = parts.neuron(width, stem=True)
         self.stem_attention = parts.stem_attention(width)
         self.conv2 = conv_bn(width, 2 * width, stride=2)
         self.neuron2 = parts.neuron(2 * width)

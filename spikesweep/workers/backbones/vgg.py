@@ -26,7 +26,7 @@ class VGG13(nn.Module):
     def __init__(self, parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> None:
         super().__init__()
         self.stem = conv_bn(input_shape[0], 64, 3, 1, fsta_init=True)
-        self.stem_neuron = parts.neuron(64)
+        self.stem_neuron = parts.neuron(64, stem=True)
         self.stem_attention = parts.stem_attention(64)
         layers: list[nn.Module] = []
         in_channels = 64

@@ -17,6 +17,7 @@ import torch
 
 from ..knobs import Knob, declare, resolve
 from ..registries import DATASETS, load_plugins
+from ..registry import NameView
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,20 @@ DATA_DIR_ENV = "SPIKESWEEP_DATA"
 NO_DATA_DIR = (f"no data directory was given: set `data_dir` in the study file, pass --data-dir, "
                f"or set the environment variable {DATA_DIR_ENV}")
 
+
+def event_datasets() -> NameView:
+    """A live view of the names of the registered event datasets (those whose `kind` is "event")."""
+    return DATASETS.names_where(lambda spec: spec.kind == "event")
+
+
+def data_dir_datasets() -> NameView:
+    """A live view of the datasets read from the user's data directory (those with a `check`, which downloads)."""
+    return DATASETS.names_where(lambda spec: spec.check is not None)
+
+
 declare(
     Knob("data.download", bool, False, "download a dataset that is missing from the data directory (needs network)",
-         when={"dataset": ("cifar10", "cifar100", "nmnist", "dvs_gesture", "cifar10_dvs")}, owner="data"),
+         when={"dataset": data_dir_datasets()}, owner="data"),
 )
 
 

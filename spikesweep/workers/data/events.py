@@ -16,15 +16,13 @@ import numpy as np
 import torch
 
 from ..knobs import Knob, declare
-from .base import DataBundle, DatasetMissing, require_data_dir
+from .base import DataBundle, DatasetMissing, event_datasets, require_data_dir
 
 log = logging.getLogger(__name__)
 
-EVENT_DATASETS = ("neuro_digits", "nmnist", "dvs_gesture", "cifar10_dvs")
-
 declare(
     Knob("events.denoise_us", int, 0, "drop events with no neighbour within this many µs (tonic Denoise; 0 = off)",
-         low=0, high=10_000_000, unit="µs", when={"dataset": EVENT_DATASETS}, owner="data"),
+         low=0, high=10_000_000, unit="µs", when={"dataset": event_datasets()}, owner="data"),
 )
 
 

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def load_trial_file(path: str, overrides: list[str]) -> dict:
     """The validated full configuration of a trial file (one line per problem, as for study files)."""
-    from ....workers.knobs import check_values, resolve
+    from ....workers import KnobError, resolve
     from ...errors import UserError
     from ...study.file_model import Problems, apply_overrides, parse_yaml
 
@@ -34,12 +34,14 @@ def load_trial_file(path: str, overrides: list[str]) -> dict:
     values = dict(raw["config"])
     holder = {"base": values}
     apply_overrides(holder, overrides, problems)
-    _, knob_problems = check_values(values)
-    for name, message in knob_problems:
-        problems.error(f"config.{name}", message)
+    try:
+        config = resolve(values)
+    except KnobError as error:
+        for name, message in error.problems:
+            problems.error(f"config.{name}", message)
     if problems.errors:
         raise UserError("\n".join(problems.errors))
-    return resolve(values)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
