@@ -1,19 +1,24 @@
 """Everything that runs inside a trial. Never imports ray, optuna, mlflow or sqlalchemy.
 
 Importing this package declares every knob and registers every plug-in (neurons, backbones, attention
-modules, datasets, energy presets), so `KNOBS` is complete once it is imported.
+modules, datasets, energy presets), so `KNOBS` is complete once it is imported. This module is the face the
+control plane uses: everything `spikesweep.platform` needs is exported here (an import test keeps it so).
 """
 from . import core_knobs  # noqa: F401  (declares the core knobs)
-from .knobs import KNOBS, Config, Knob, KnobError, check_config, resolve
+from .knobs import KNOBS, Config, Knob, KnobError, check_config, relevant, resolve, unknown_knob_message, unused
+from .plugin_registry import PluginRegistry, Registration
 from .registries import (ATTENTIONS, BACKBONES, DATASETS, ENERGY_PRESETS, NEURONS, leave_one_out_switches,
                          load_plugins)
-from .registry import Registration, Registry
 
 load_plugins()
 
+from .data import DatasetMissing, prepare_dataset  # noqa: E402
+from .energy import inspect_energy, rescore  # noqa: E402
 from .model import build_model  # noqa: E402
+from .summary import summarize  # noqa: E402
 from .trial import TrialDiverged, TrialEnv, run_trial  # noqa: E402
 
-__all__ = ["KNOBS", "Knob", "KnobError", "Config", "resolve", "check_config", "build_model", "run_trial", "TrialEnv",
-           "TrialDiverged", "ATTENTIONS", "BACKBONES", "DATASETS", "ENERGY_PRESETS", "NEURONS", "Registry",
-           "Registration", "leave_one_out_switches"]
+__all__ = ["ATTENTIONS", "BACKBONES", "DATASETS", "ENERGY_PRESETS", "KNOBS", "NEURONS", "Config", "DatasetMissing",
+           "Knob", "KnobError", "PluginRegistry", "Registration", "TrialDiverged", "TrialEnv", "build_model",
+           "check_config", "inspect_energy", "leave_one_out_switches", "prepare_dataset", "relevant", "rescore",
+           "resolve", "run_trial", "summarize", "unknown_knob_message", "unused"]

@@ -5,7 +5,7 @@ import importlib
 import pkgutil
 from typing import TYPE_CHECKING, Any, Callable
 
-from .registry import Registry
+from .plugin_registry import PluginRegistry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 
     BackboneBuilder = Callable[[ModelParts, tuple[int, ...], int], nn.Module]
 
-NEURONS: Registry[NeuronFactory] = Registry("neuron", selector="neuron")
-BACKBONES: Registry[BackboneBuilder] = Registry("backbone", selector="backbone")
-ATTENTIONS: Registry[Attention] = Registry("attention module", selector="attention")
-DATASETS: Registry[DatasetSpec] = Registry("dataset", selector="dataset")
-ENERGY_PRESETS: Registry[EnergyPreset] = Registry("energy preset", selector="energy.preset")
+NEURONS: PluginRegistry[NeuronFactory] = PluginRegistry("neuron", selector="neuron")
+BACKBONES: PluginRegistry[BackboneBuilder] = PluginRegistry("backbone", selector="backbone")
+ATTENTIONS: PluginRegistry[Attention] = PluginRegistry("attention module", selector="attention")
+DATASETS: PluginRegistry[DatasetSpec] = PluginRegistry("dataset", selector="dataset")
+ENERGY_PRESETS: PluginRegistry[EnergyPreset] = PluginRegistry("energy preset", selector="energy.preset")
 
 PLUGIN_PACKAGES = ("neurons", "backbones", "attention", "data", "energy")
 _loaded = False

@@ -7,7 +7,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ...workers import KNOBS
+from ...workers import KNOBS, prepare_dataset
 from .callbacks import Progress, StoreCallback, StudyContext
 from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
 from ..stores.home import Home
@@ -34,12 +34,7 @@ class Outcome:
 
 
 def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) -> None:
-    """Call the data side's `prepare_dataset` once per distinct dataset configuration, if it offers one."""
-    from ...workers import data as data_module
-
-    prepare = getattr(data_module, "prepare_dataset", None)
-    if prepare is None:
-        return
+    """Call the data side's `prepare_dataset` once per distinct dataset configuration."""
     seen: set[str] = set()
     for config in specs:
         dataset = config["dataset"]
@@ -48,7 +43,7 @@ def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) 
         key = repr(sorted(key_knobs.items()))
         if key not in seen:
             seen.add(key)
-            prepare(config, Path(data_dir).expanduser() if data_dir else None, home.cache_dir)
+            prepare_dataset(config, Path(data_dir).expanduser() if data_dir else None, home.cache_dir)
 
 
 def _scheduler(loaded: LoadedStudy):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from ...workers.energy.rescore import rescore
+from ...workers import rescore
 from ..stores.home import Home
 from ..stores.optuna_store import completed_trials, open_study, storage
 from ..pareto import front_of

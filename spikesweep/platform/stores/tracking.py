@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from ...workers.knobs import relevant
+from ...workers import relevant
 
 PARENT_TAG, STUDY_TAG, ARM_TAG, SEED_TAG = "mlflow.parentRunId", "spikesweep.study", "spikesweep.arm", "spikesweep.seed"
 ERROR_TAG = "spikesweep.error"

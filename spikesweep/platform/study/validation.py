@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ...workers import KNOBS
-from ...workers.knobs import KnobError, unused
+from ...workers import KnobError, unused
 from ..errors import UserError
 from .designs import TrialSpec, expand, max_epochs
 from .knob_checks import check_knobs

@@ -17,7 +17,7 @@ import torch
 
 from ..knobs import Knob, declare, resolve
 from ..registries import DATASETS, load_plugins
-from ..registry import NameView
+from ..plugin_registry import NameView
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .engine import Counts, CountingSession
-from .rescore import check_accounting, op_totals, preset_named
+from .accounting import check_accounting, op_totals, preset_named
 
 MEASURE_BATCH = 256  # images per counted forward pass
 

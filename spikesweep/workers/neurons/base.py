@@ -7,9 +7,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..registry import Registry
+from ..plugin_registry import PluginRegistry
 
-SURROGATES: Registry = Registry("surrogate")
+SURROGATES: PluginRegistry = PluginRegistry("surrogate")
 
 
 class SpikingNeuron(nn.Module):

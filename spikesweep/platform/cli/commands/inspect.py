@@ -49,9 +49,9 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 def run(args: argparse.Namespace) -> int:
     from ....workers import KnobError, build_model, resolve
-    from ....workers.knobs import unused
-    from ....workers.energy.inspection import inspect_energy
-    from ....workers.summary import summarize
+    from ....workers import unused
+    from ....workers import inspect_energy
+    from ....workers import summarize
 
     knobs = parse_assignments(args.values)
     input_shape = parse_shape(args.input_shape)

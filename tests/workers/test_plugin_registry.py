@@ -3,7 +3,7 @@ leave-one-out switches and cross-knob checks, declared in the schema and removed
 import pytest
 import torch
 
-from spikesweep.workers import (ATTENTIONS, DATASETS, KNOBS, KnobError, Registry, build_model, check_config,
+from spikesweep.workers import (ATTENTIONS, DATASETS, KNOBS, KnobError, PluginRegistry, build_model, check_config,
                                 leave_one_out_switches, resolve)
 from spikesweep.workers.attention.base import Attention
 from spikesweep.workers.data.base import data_dir_datasets, event_datasets
@@ -69,7 +69,7 @@ def test_unknown_names_suggest_the_nearest():
 
 
 def test_names_where_is_a_live_view():
-    registry: Registry[int] = Registry("number")
+    registry: PluginRegistry[int] = PluginRegistry("number")
     odd = registry.names_where(lambda n: n % 2 == 1)
     assert list(odd) == []
     registry.add("one", 1)

@@ -34,7 +34,7 @@ class NameView(Sequence):
     """The names of a registry's plug-ins that satisfy a predicate, computed on every access (so a knob's `when`
     can say "every event dataset" before all datasets have registered)."""
 
-    def __init__(self, registry: Registry[Any], predicate: Callable[[Any], bool]) -> None:
+    def __init__(self, registry: PluginRegistry[Any], predicate: Callable[[Any], bool]) -> None:
         self._registry, self._predicate = registry, predicate
 
     def _names(self) -> tuple[str, ...]:
@@ -57,7 +57,7 @@ class NameView(Sequence):
         return repr(self._names())
 
 
-class Registry(Generic[T]):
+class PluginRegistry(Generic[T]):
     """Maps names to plug-ins of one kind; `selector` is the knob whose value picks one (e.g. "attention")."""
 
     def __init__(self, kind: str, selector: str | None = None) -> None:
@@ -99,7 +99,7 @@ class Registry(Generic[T]):
         return entry
 
     @contextmanager
-    def scoped(self) -> Iterator[Registry[T]]:
+    def scoped(self) -> Iterator[PluginRegistry[T]]:
         """Registrations made inside the block are removed when it ends."""
         before = set(self._entries)
         try:

@@ -1,4 +1,7 @@
-"""Energy from stored op counts: pure functions of numbers (no model, no forward pass), to re-score any trial.
+"""The trial side's accounting: energy priced from stored op counts under a named preset and accounting.
+
+Pure functions of numbers (no model, no forward pass): the counter prices a trial with them while measuring,
+and `rescore` prices a stored trial again under another preset.
 
 Counts come as a trial's flat metrics (`ops_paper_acs`, `ops_paper_macs`, ...), as nested totals
 (`{"paper": {"acs", "macs", ...}}` or inspect's `{"ops": {...}}`), or as the per-layer table (`energy_layers`).
