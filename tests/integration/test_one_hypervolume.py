@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -36,8 +37,8 @@ def test_every_place_shows_the_same_hypervolume(ray_session, home, tmp_path, cap
     parent = client.get_run(study.mlflow_parent_run_id)
     html = (tmp_path / "html")
     html.mkdir()
-    client.download_artifacts(study.mlflow_parent_run_id, "report/pareto.html", str(html))
-    title = (html / "report" / "pareto.html").read_text(encoding="utf-8")
+    local = client.download_artifacts(study.mlflow_parent_run_id, "report/pareto.html", str(html))
+    title = Path(local).read_text(encoding="utf-8")
 
     # independently: the documented rule over the COMPLETE trials' final metrics
     points = [[t.metrics["accuracy"], t.metrics["energy_mj"]] for t in trials if t.state == "COMPLETE"]
