@@ -215,8 +215,8 @@ class Config(dict):
     def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("a resolved Config is read-only (resolve a new mapping, e.g. resolve({**config, ...}))")
 
-    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
-    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickle/copy rebuild it whole (item-wise setting is refused)
         return (Config, (dict(self),))

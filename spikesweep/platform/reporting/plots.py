@@ -6,7 +6,8 @@ COMPLETE trials with every objective are drawn.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .records import TrialRecord
 from .report import AblationReport, objective_points
@@ -66,7 +67,7 @@ def write_pareto_png(report: AblationReport, records: Iterable[TrialRecord], pat
               "baseline": dict(c="tab:blue", marker="D", s=55, edgecolors="black")}
     for name, group in groups.items():
         if group:
-            style = dict(styles[name])
+            style: dict[str, Any] = dict(styles[name])
             if name == "baseline":  # a baseline trial on the front keeps its diamond, with a red edge
                 style.update(edgecolors=[FRONT_EDGE if r.number in front else "black" for r in group], linewidths=1.5)
             axes.scatter([r.metrics[x_name] for r in group], [r.metrics[y_name] for r in group],

@@ -143,8 +143,8 @@ def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
             cells.append(f"{stat.mean * scale:.{places}f}"
                          + ("" if stat.std is None else f" ± {stat.std * scale:.{places}f}"))
         if any(delta_metric == metric for _, delta_metric in MD_DELTAS):
-            has_delta = stat is not None and stat.delta is not None
-            cells.append(f"{stat.delta * scale:+.{places}f}" if has_delta else "-")
+            delta = stat.delta if stat is not None else None
+            cells.append(f"{delta * scale:+.{places}f}" if delta is not None else "-")
             cells.append(format(stat.p_value, ".3g") if stat is not None and stat.p_value is not None else "-")
     cells += [_plain(row.reference.get(name)) for name in refs]
     cells += [str(row.n_pruned), str(row.n_failed)]

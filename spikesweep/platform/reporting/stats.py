@@ -26,7 +26,7 @@ class Summary:
     std: float | None
 
 
-def summarize(values: Sequence[float]) -> Summary:
+def summarize(values: Sequence[float | None]) -> Summary:
     """Mean ± sample std (ddof = 1) of the finite entries of `values`."""
     finite = np.array([v for v in values if _finite(v)], dtype=float)
     if finite.size == 0:

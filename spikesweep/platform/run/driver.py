@@ -194,7 +194,7 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
 def _log_summary(tracker: Tracker, parent_run_id: str, outcome: Outcome, status: str) -> None:
     import pandas as pd
 
-    metrics = {"pareto_size": len(outcome.pareto), "n_trials": sum(outcome.counts.values())}
+    metrics: dict[str, float] = {"pareto_size": len(outcome.pareto), "n_trials": sum(outcome.counts.values())}
     metrics.update({f"n_{state.lower()}": count for state, count in outcome.counts.items()})
     if outcome.hypervolume is not None and math.isfinite(outcome.hypervolume):
         metrics["hypervolume"] = outcome.hypervolume

@@ -53,8 +53,8 @@ def rescore_study(home: Home, study: str, preset: str, accounting: str) -> Resco
                 params=trial.params, distributions=trial.distributions, user_attrs=trial.user_attrs,
                 system_attrs=trial.system_attrs, intermediate_values=trial.intermediate_values))
         for number, energy in new_energy.items():
-            trial = by_number[number]
-            registry.set_trial_metrics(study, trial.ray_trial_id, {**trial.metrics, ENERGY: energy})
+            record = by_number[number]
+            registry.set_trial_metrics(study, record.ray_trial_id, {**record.metrics, ENERGY: energy})
         _log_to_mlflow(home, row.mlflow_parent_run_id, by_number, new_energy, preset, accounting)
         complete, directions = completed_trials(rebuilt)
         found = front_of([t.values for t in complete], directions)

@@ -48,10 +48,15 @@ class MOOptunaSearch(OptunaSearch):
                 break
             ot_trial = self._ot_trials.pop(trial_id)
             ot_trial.set_user_attr("duplicate_of", self.seen_configs[key])
-            self._ot_study.tell(ot_trial, state=TrialState.PRUNED)
+            self._study().tell(ot_trial, state=TrialState.PRUNED)
         self.seen_configs.setdefault(key, self._ot_trials[trial_id].number)
         self.final_epochs[trial_id] = int(config["epochs"])  # how long this trial is meant to train
         return params
+
+    def _study(self) -> optuna.Study:
+        """OptunaSearch's study (created in its setup, before any suggest)."""
+        assert self._ot_study is not None
+        return self._ot_study
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         ot_trial = self._ot_trials.get(trial_id)
@@ -84,7 +89,7 @@ class MOOptunaSearch(OptunaSearch):
             ot_trial.set_user_attr(FAIL_REASON, outcome.reason)
         else:
             ot_trial.set_user_attr("stopped_at_epoch", outcome.stopped_at_epoch)
-        self._ot_study.tell(ot_trial, state=TrialState[outcome.state])
+        self._study().tell(ot_trial, state=TrialState[outcome.state])
         self._completed_trials.add(trial_id)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import optuna
-from optuna.distributions import CategoricalDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,8 @@ def storage(url: str) -> optuna.storages.RDBStorage:
 
 def open_study(url: str, name: str, objectives: Mapping[str, str]) -> optuna.Study:
     """Create (or load) the Optuna study with one direction per objective."""
-    directions = ["maximize" if d == "max" else "minimize" for d in objectives.values()]
+    directions = [optuna.study.StudyDirection.MAXIMIZE if d == "max" else optuna.study.StudyDirection.MINIMIZE
+                  for d in objectives.values()]
     study = optuna.create_study(storage=storage(url), study_name=name, directions=directions, load_if_exists=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -46,7 +47,7 @@ def add_finished_trial(study: optuna.Study, state: TrialState, values: list[floa
                        params: Mapping[str, Any], choices: Mapping[str, list[Any]],
                        user_attrs: Mapping[str, Any]) -> int:
     """Record a finished grid/ablation trial with categorical params over the design's values; returns its number."""
-    distributions = {name: CategoricalDistribution(choices[name]) for name in params}
+    distributions: dict[str, BaseDistribution] = {name: CategoricalDistribution(choices[name]) for name in params}
     trial = optuna.trial.create_trial(state=state, values=values if state == TrialState.COMPLETE else None,
                                       params=dict(params), distributions=distributions,
                                       user_attrs=dict(user_attrs))

@@ -82,7 +82,7 @@ def ablation_arms(design: AblationDesign) -> list[tuple[str, dict[str, Any]]]:
     A leave-one-out arm applies the switch its attention module registered for the submodule.
     """
     switches = leave_one_out_switches()
-    arms = [(BASELINE_ARM, {})] + [(arm.name, dict(arm.set)) for arm in design.arms]
+    arms: list[tuple[str, dict[str, Any]]] = [(BASELINE_ARM, {})] + [(arm.name, dict(arm.set)) for arm in design.arms]
     arms += [(f"w/o {name}", switches[name]) for name in design.leave_one_out]
     return arms
 
@@ -130,6 +130,7 @@ def suggest(trial: Any, name: str, distribution: Distribution) -> Any:
         return trial.suggest_int(name, *distribution.int_)
     if distribution.float_ is not None:
         return trial.suggest_float(name, *distribution.float_)
+    assert distribution.log is not None  # the model requires exactly one distribution kind
     return trial.suggest_float(name, *distribution.log, log=True)
 
 
@@ -166,6 +167,7 @@ class SearchSpace:
         self.study = study
 
     def __call__(self, trial: Any) -> dict[str, Any]:
+        assert isinstance(self.study.design, SearchDesign)
         values = sample(trial, self.study, self.study.design)
         fixed = {name: value for name, value in self.study.base.items() if name not in values}
         fixed["seed"] = values["seed"]
@@ -175,6 +177,7 @@ class SearchSpace:
 def search_spec(study: StudyFile, params: dict[str, Any]) -> TrialSpec:
     """The spec of one sampled search point (params as Tune hands them to the trainable)."""
     config = resolve({**study.base, **params})
+    assert isinstance(study.design, SearchDesign)
     changed = {name: config[name] for name in params if name != "seed" and name in study.design.space}
     return TrialSpec(config, SEARCH_ARM, config["seed"], changed)
 

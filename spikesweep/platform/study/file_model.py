@@ -252,7 +252,7 @@ TYPE_WORDS = {"list_": "a list", "dict_": "a mapping", "model_": "a mapping", "i
               "float_": "a number", "string_": "a string", "bool_": "true or false"}
 
 
-def _structure_message(error: dict[str, Any]) -> str:
+def _structure_message(error: Any) -> str:
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
     got = error.get("input")
     if kind == "missing":

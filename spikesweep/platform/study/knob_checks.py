@@ -57,7 +57,8 @@ def _check_space(space: Any, problems: Problems) -> None:
                 continue
             for i, value in enumerate(bounds):
                 _check_knob_value(name, value, f"{path}.{kind}[{i}]", problems)
-        when = spec.get("when") if isinstance(spec.get("when"), dict) else {}
+        raw_when = spec.get("when")
+        when: dict[str, Any] = raw_when if isinstance(raw_when, dict) else {}
         for other, wanted in when.items():
             when_path = f"{path}.when.{other}"
             if other not in KNOBS:

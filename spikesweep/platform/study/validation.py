@@ -30,7 +30,8 @@ class LoadedStudy:
 
 
 def _seed_problems(raw: dict[str, Any], problems: Problems) -> None:
-    design = raw.get("design") if isinstance(raw.get("design"), dict) else {}
+    raw_design = raw.get("design")
+    design: dict[str, Any] = raw_design if isinstance(raw_design, dict) else {}
     places = [("base", raw.get("base")), ("design.baseline", design.get("baseline")),
               ("design.factors", design.get("factors")), ("design.space", design.get("space"))]
     places += [(f"design.arms[{i}].set", arm.get("set")) for i, arm in enumerate(design.get("arms") or [])

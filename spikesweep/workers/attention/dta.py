@@ -121,6 +121,7 @@ class DTABlock(nn.Module):
         if self.cross is not None:
             cross = self.cross(features)
             attention = cross if attention is None else attention * cross
+        assert attention is not None, "DTA needs at least one of its branches"
         return (torch.sigmoid(attention) * spikes.transpose(0, 1)).transpose(0, 1)
 
 

@@ -120,6 +120,7 @@ def fsta_problems(config: Mapping[str, Any]) -> Problems:
 
 
 class FSTA(nn.Module):
+    dct: torch.Tensor  # the DCT bank buffer [F, 1, k, k]
     """Temporal attention (TA), DCT spatial attention (SA) and their learnable fusion, on `[T, B, C, H, W]`.
 
     TA: w_T = sigmoid(mean_C(W_t (alpha avg_HW + beta max_HW))), X_t = X (1 + w_T).

@@ -127,7 +127,7 @@ class PositionEncoding(LazyModuleMixin, nn.Module):
         if kind == "fixed":
             self.register_buffer("table", sinusoidal_table(timesteps, channels), persistent=False)
         elif shape == "TxCx1x1":
-            self.table = nn.Parameter(torch.zeros(timesteps, channels, 1, 1))
+            self.table: nn.Parameter | UninitializedParameter = nn.Parameter(torch.zeros(timesteps, channels, 1, 1))
         else:
             self.table = UninitializedParameter()
         self.timesteps, self.kind, self.shape = timesteps, kind, shape
@@ -167,8 +167,10 @@ class GlobalContext(nn.Module):
         self.key = nn.Conv2d(channels, 1, 1)
         self.transform = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.LayerNorm([hidden, 1, 1]),
                                        nn.ReLU(inplace=True), nn.Conv2d(hidden, channels, 1))
-        nn.init.zeros_(self.transform[-1].weight)
-        nn.init.zeros_(self.transform[-1].bias)
+        last = self.transform[-1]
+        assert isinstance(last, nn.Conv2d) and last.bias is not None
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
         self.fusion = fusion
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -191,6 +193,7 @@ class StepAttention(nn.Module):
         self.branches = 2 if form == "softmax2" else 1
         self.squeeze = nn.Conv2d(channels, hidden, 1)
         self.expand = nn.Conv2d(hidden, self.branches * channels, 1)
+        assert self.expand.bias is not None
         nn.init.zeros_(self.expand.weight)
         nn.init.zeros_(self.expand.bias)
         self.scale = scale
@@ -262,7 +265,7 @@ class StaaLIF(SpikingNeuron):
                              f"{steps} steps")
         drops = self._drops(current)
         step_dropped = drops is not None and drops.dim() == 1
-        kept = torch.arange(steps) if not step_dropped else torch.nonzero(~drops).flatten()
+        kept = torch.nonzero(~drops).flatten() if drops is not None and step_dropped else torch.arange(steps)
         enhanced = dict(zip(kept.tolist(), self._enhance(current, kept))) if len(kept) else {}
         membrane = torch.zeros_like(current[0])
         spikes = []

@@ -34,10 +34,11 @@ class Readout(nn.Module):
     def __init__(self, channels: int, num_classes: int, fsta_init: bool = False) -> None:
         super().__init__()
         self.pool = SeqFold(nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.fc = SeqFold(nn.Linear(channels, num_classes))
+        linear = nn.Linear(channels, num_classes)
         if fsta_init:  # FSTA's code: weight ~ N(0, std = 1 / fan_in), bias 0
-            nn.init.normal_(self.fc.inner.weight, 0.0, 1.0 / channels)
-            nn.init.zeros_(self.fc.inner.bias)
+            nn.init.normal_(linear.weight, 0.0, 1.0 / channels)
+            nn.init.zeros_(linear.bias)
+        self.fc = SeqFold(linear)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.pool(x))

@@ -43,7 +43,7 @@ class MSResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
-        if self.stem_attention is not None:
+        if self.stem_attention is not None and self.stem_neuron is not None:
             x = self.stem_attention(x, self.stem_neuron(x))
         if self.pool is not None:
             x = self.pool(x)

@@ -10,7 +10,8 @@ import pickle
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -82,6 +83,8 @@ def read_batches(fmt: CifarFormat, data_dir: Path, names: tuple[str, ...]) -> tu
                     member = tar.extractfile(f"{fmt.folder}/{name}")
                 except KeyError:
                     raise incomplete(fmt, [f"{data_dir / fmt.archive}: {fmt.folder}/{name}"]) from None
+                if member is None:  # a folder or link of that name, not a file
+                    raise incomplete(fmt, [f"{data_dir / fmt.archive}: {fmt.folder}/{name}"])
                 batches.append(pickle.load(member, encoding="bytes"))
     images = np.concatenate([np.asarray(batch[b"data"], np.uint8) for batch in batches]).reshape(-1, 3, 32, 32)
     labels = np.concatenate([np.asarray(batch[fmt.label_key], np.int64) for batch in batches])
@@ -124,9 +127,17 @@ def load_cifar(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | Non
                       (3, 32, 32), fmt.num_classes, "static")
 
 
+def _loader(fmt: CifarFormat) -> Callable[[Mapping[str, Any], Path | None], DataBundle]:
+    return lambda config, data_dir: load_cifar(fmt, config, data_dir)
+
+
+def _checker(fmt: CifarFormat) -> Callable[[Mapping[str, Any], Path | None], None]:
+    return lambda config, data_dir: check(fmt, config, data_dir)
+
+
 for _fmt in (CIFAR10, CIFAR100):
     DATASETS.add(_fmt.name, DatasetSpec(
-        lambda config, data_dir, fmt=_fmt: load_cifar(fmt, config, data_dir),
+        _loader(_fmt),
         f"CIFAR-{_fmt.num_classes} (50000/10000 32x32 RGB images), python-pickle archive from the data directory",
         input_shape=(3, 32, 32), num_classes=_fmt.num_classes, kind="static", augment=CROP_FLIP,
-        check=lambda config, data_dir, fmt=_fmt: check(fmt, config, data_dir)))
+        check=_checker(_fmt)))

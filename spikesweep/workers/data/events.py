@@ -121,7 +121,7 @@ def frames_of(samples: Iterable[tuple[np.ndarray, int]], count: int) -> tuple[to
 def split_frames(train: tuple[torch.Tensor, torch.Tensor], val: tuple[torch.Tensor, torch.Tensor],
                  num_classes: int) -> DataBundle:
     (train_x, train_y), (val_x, val_y) = train, val
-    return DataBundle(train_x, train_y, val_x, val_y, tuple(train_x.shape[2:]), num_classes, "event")
+    return DataBundle(train_x, train_y, val_x, val_y, (int(train_x.shape[2]), int(train_x.shape[3]), int(train_x.shape[4])), num_classes, "event")
 
 
 def sort_by_path(dataset: Any) -> Any:

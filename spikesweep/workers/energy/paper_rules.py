@@ -27,10 +27,11 @@ class ModuleRule:
 
 def conv_flops(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     """k_h k_w C_in (C_out / groups) per output position x batch, plus C_out per position with a bias."""
+    assert isinstance(module, nn.modules.conv._ConvNd)
     per_position = math.prod(module.kernel_size) * module.in_channels * (module.out_channels // module.groups)
     positions = y.shape[0] * math.prod(y.shape[2:])
     bias = module.out_channels * positions if module.bias is not None else 0
-    return per_position * positions + bias
+    return int(per_position * positions + bias)
 
 
 def linear_flops(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 VERSION_TABLE = "ss_alembic_version"
 TABLE_PREFIX = "ss_"
 
 
-def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
     """Only the registry's own tables: it may share a database with Optuna or MLflow."""
     return type_ != "table" or bool(name and name.startswith(TABLE_PREFIX))
 
@@ -24,8 +26,7 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _config():  # type: ignore[no-untyped-def]
-    from alembic.config import Config
+def _config() -> Config:
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
