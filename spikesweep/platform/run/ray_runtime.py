@@ -26,6 +26,9 @@ def start_ray(address: str | None = None) -> bool:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the CLI prints its own progress lines
+    # MLflow is the record: Tune's default TensorBoard/CSV/JSON loggers would write files nobody reads (and warn
+    # once per trial about the per-layer energy table they cannot log)
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     target = address or os.environ.get("RAY_ADDRESS")
     if ray.is_initialized():
         return False
