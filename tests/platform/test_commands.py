@@ -51,3 +51,25 @@ def test_train_runs_a_trial_file_and_reproduces_itself(tmp_path, capsys):
     assert main(["train", str(trial), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == first
     assert first["epoch"] == 1 and 0.0 <= first["accuracy"] <= 1.0
+
+
+def test_global_options_before_or_after_the_command(empty_home, tmp_path, capsys):
+    other = tmp_path / "other"
+    (other / "x").mkdir(parents=True)
+    assert main(["list", "--home", str(other), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["status", "nope", "--home", str(other)]) == 2
+    assert f"no study 'nope' in {other}" in capsys.readouterr().err
+    assert main(["--home", str(other), "status", "nope", "-v"]) == 2
+    assert f"no study 'nope' in {other}" in capsys.readouterr().err
+
+
+def test_version_and_a_knob_prefix_with_no_match(empty_home, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("spikesweep ")
+    assert main(["knobs", "tmesteps"]) == 2
+    err = capsys.readouterr().err
+    assert "no knob starts with 'tmesteps'" in err and "did you mean timesteps?" in err
+    assert main(["knobs", "fsta.dct"]) == 0
+    assert capsys.readouterr().out.startswith("fsta.dct_kernel")

@@ -13,14 +13,40 @@ from ..errors import EXIT_BAD_INPUT, EXIT_OK, UserError
 from . import commands
 
 
+DESCRIPTION = """ablation studies of spiking neural networks on Ray Tune, tracked in MLflow, with the
+accuracy-vs-energy Pareto front picked by Optuna.
+
+examples:
+  spikesweep submit search_spaces/quickstart.yaml     run the quickstart study on a local Ray
+  spikesweep --home /tmp/lab status quickstart         its trials, states, objectives and front
+"""
+
+
+def add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """--home and -v, accepted before or after the sub-command (after it, they only override when given)."""
+    suppress = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument("--home", help="where the stores live (default: $SPIKESWEEP_HOME or ~/.spikesweep)",
+                        **suppress)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output", **suppress)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spikesweep", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--home", help="where the stores live (default: $SPIKESWEEP_HOME or ~/.spikesweep)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("spikesweep")
+    except PackageNotFoundError:
+        installed = "unknown (not installed)"
+    parser = argparse.ArgumentParser(prog="spikesweep", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_global_options(parser, defaults=True)
+    parser.add_argument("--version", action="version", version=f"spikesweep {installed}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
             importlib.import_module(f"{commands.__name__}.{info.name}").register(subparsers)
+    for command in subparsers.choices.values():
+        add_global_options(command, defaults=False)
     return parser
 
 

@@ -13,9 +13,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import difflib
+
+    from ...errors import UserError
     from ....workers import KNOBS
 
     knobs = [k for name, k in sorted(KNOBS.items()) if name.startswith(args.prefix)]
+    if not knobs:
+        close = difflib.get_close_matches(args.prefix, list(KNOBS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UserError(f"knobs: no knob starts with {args.prefix!r} (allowed: a prefix of a knob name, "
+                        f"e.g. fsta., staa., neuron.){hint}")
     if args.json:
         print(json.dumps([{"name": k.name, "type": k.type.__name__, "default": k.default, "allowed": k.allowed(),
                            "when": {key: list(v) for key, v in (k.when or {}).items()}, "owner": k.owner,
