@@ -97,7 +97,8 @@ def test_grid_study_end_to_end(ray_session, home, tmp_path, capsys):
     assert main(["list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed[0]["study"] == "e2e" and listed[0]["trials"] == {"COMPLETE": 8}
-    assert main(["submit", str(write(tmp_path, GRID))]) == 2  # the name is taken: nothing is overwritten
+    # a pinned name that is taken: nothing is overwritten (without --name it would run as e2e-2)
+    assert main(["submit", str(write(tmp_path, GRID)), "--name", "e2e"]) == 2
     assert "already exists" in capsys.readouterr().err
 
 

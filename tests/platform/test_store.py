@@ -121,3 +121,13 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
         assert connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar() == "0001"
     assert "studies" in sqlalchemy.inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_a_completed_study_name_gets_the_next_free_suffix(tmp_path):
+    from spikesweep.platform.cli.commands.submit import next_free_name
+
+    with Registry(f"sqlite:///{tmp_path / 'registry.db'}") as registry:
+        for name in ("quickstart", "quickstart-2", "quickstart-4"):
+            registry.create_study(name, "", SHA, {})
+        assert next_free_name(registry, "quickstart") == "quickstart-3"
+        assert next_free_name(registry, "other") == "other-2"

@@ -5,6 +5,7 @@ import argparse
 import json
 import logging
 import sys
+from typing import Any
 
 from ..output import format_table, progress_line
 from .validate import add_override_arguments
@@ -47,8 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
         with open_registry(home) as registry:
             existing = registry.get_study(name)
-        if existing is not None:
-            raise UserError(already_exists(args.file, name, home.root, existing.status))
+            if existing is not None and existing.status == "completed" and not args.name:
+                name = loaded.study.study = next_free_name(registry, name)
+                print(f"study {existing.name} already completed: running this one as {name} "
+                      f"(--name NAME picks the name)", file=sys.stderr)
+            elif existing is not None:
+                raise UserError(already_exists(args.file, name, home.root, existing.status))
 
     from ...run.driver import run_study
     from ...stores import StudyExists
@@ -83,6 +88,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nnext:\n  spikesweep{home_flag} ui\n  spikesweep{home_flag} export {name} --out {name}-pareto\n"
           f"  spikesweep{home_flag} report {name}\n  spikesweep{home_flag} status {name}")
     return 0 if outcome.status == "completed" else 1
+
+
+def next_free_name(registry: Any, name: str) -> str:
+    """`name-2`, `name-3`, ...: the first that no study of the registry has."""
+    taken = {study.name for study in registry.studies()}
+    number = 2
+    while f"{name}-{number}" in taken:
+        number += 1
+    return f"{name}-{number}"
 
 
 def already_exists(file: str, name: str, where: object, status: str) -> str:
