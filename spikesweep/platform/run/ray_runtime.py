@@ -29,6 +29,8 @@ def start_ray(address: str | None = None) -> bool:
     # MLflow is the record: Tune's default TensorBoard/CSV/JSON loggers would write files nobody reads (and warn
     # once per trial about the per-layer energy table they cannot log)
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    # ...whose absence makes Tune's result grid warn that it found no result.json: the driver never reads it
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     target = address or os.environ.get("RAY_ADDRESS")
     if ray.is_initialized():
         return False
