@@ -9,29 +9,25 @@ from torch import nn
 
 from ..plugin_registry import PluginRegistry
 
+SurrogateShape = Callable[[torch.Tensor, float], torch.Tensor]
 SURROGATES: PluginRegistry = PluginRegistry("surrogate")
+SURROGATE_SHAPES: PluginRegistry[SurrogateShape] = PluginRegistry("surrogate shape")
 
 
 class SpikingNeuron(nn.Module):
     """A multi-step neuron: input current `[T, B, ...]` -> binary spikes `[T, B, ...]`.
 
-    State lives only for the duration of one forward call. `last_spike_count` and `last_neuron_count` record
-    the previous forward's totals (as tensors, no host sync) for firing-rate monitors, unless `record_counts` is
-    off (the energy counter turns it off: it counts spikes itself and must not see this bookkeeping as network ops).
+    State lives only for the duration of one forward call. A neuron does no bookkeeping of its own: spikes are
+    counted from outside through forward hooks (`neurons.monitor.SpikeMonitor`, the energy counter), so a
+    training forward does no work that nobody reads.
     """
 
-    record_counts: bool = True
-
     def record(self, spikes: torch.Tensor) -> torch.Tensor:
-        if not self.record_counts:
-            return spikes
-        self.last_spike_count = spikes.detach().sum()
-        self.last_neuron_count = spikes[0].numel()  # neurons x batch, per time step
-        self.last_steps = spikes.shape[0]
+        """The neuron's output, as handed to hooks; kept as the one exit every neuron's forward goes through."""
         return spikes
 
 
-def _make_spike_fn(name: str, backward: Callable[[torch.Tensor, float], torch.Tensor]) -> type:
+def _make_spike_fn(name: str, backward: SurrogateShape) -> type:
     class Spike(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x: torch.Tensor, width: float) -> torch.Tensor:  # x = membrane - threshold
@@ -76,9 +72,9 @@ def _tanh_window(x: torch.Tensor, width: float, sharpness: float = 1.0) -> torch
     return inside * sharpness * sech * sech / (2.0 * math.tanh(sharpness / 2.0)) / width
 
 
-_SHAPES = {"rectangle": _rectangle, "triangle": _triangle, "sigmoid": _sigmoid, "atan": _atan,
-           "tanh_window": _tanh_window}
-for _name, _fn in _SHAPES.items():
+for _name, _fn in {"rectangle": _rectangle, "triangle": _triangle, "sigmoid": _sigmoid, "atan": _atan,
+                   "tanh_window": _tanh_window}.items():
+    SURROGATE_SHAPES.add(_name, _fn)
     SURROGATES.add(_name, _make_spike_fn(_name, _fn))
 
 
