@@ -27,4 +27,8 @@ declare(
     Knob("precision", str, "auto", "autocast precision (auto = bf16 on CUDA, fp32 on CPU)",
          choices=("auto", "fp32", "bf16")),
     Knob("threads", int, 1, "CPU threads per trial (fixed so CPU results reproduce exactly)", low=1, high=256),
+    # speed: none of these changes what is trained, only how fast (results agree to float tolerance)
+    Knob("lif_impl", str, "eager", "multi-step LIF of the neuron presets: a Python loop over T, or one fused op "
+         "over all T (a Triton kernel on CUDA; the same spikes; STAA-LIFs of attention: staa stay eager)",
+         choices=("eager", "fused")),
 )

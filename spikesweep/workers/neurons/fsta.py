@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..registries import NEURONS
 from .base import SpikingNeuron
-from .generic import LIF
+from .generic import LIF, wants_fused
 
 FSTA_DECAY = 0.25
 FSTA_V_TH = 1.0
@@ -18,4 +18,5 @@ FSTA_V_TH = 1.0
 @NEURONS.register("fsta")
 def fsta_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
     """FSTA's LIF: fires at u > V_th / 2; the surrogate window u in [0, V_th] is centred on that threshold."""
-    return LIF(FSTA_DECAY, FSTA_V_TH / 2, reset="hard", surrogate="tanh_window", width=FSTA_V_TH)
+    return LIF(FSTA_DECAY, FSTA_V_TH / 2, reset="hard", surrogate="tanh_window", width=FSTA_V_TH,
+               fused=wants_fused(config))

@@ -15,6 +15,8 @@ from torch import nn
 
 from ..registries import NEURONS
 from .base import SpikingNeuron, spike
+from .fused import lif_multistep, ops_are_counted
+from .generic import wants_fused
 
 LIF_PARAMS = ("literal", "tau_style")
 THRESHOLD = 1.0
@@ -49,10 +51,14 @@ class AdaptiveCoefficients(nn.Module):
             raise ValueError(f"STAA neuron built for {self.m.shape[0]} channels got input of shape "
                              f"{tuple(current.shape)} (expected [T, B, {self.m.shape[0]}, ...])")
 
+    def leak(self, like: torch.Tensor) -> torch.Tensor:
+        """The factor of H_{t-1}: M (literal) or 1 - 1/M (tau-style), viewed to broadcast over `like` `[B, C, ...]`."""
+        m = per_channel(self.m, like)
+        return m if self.lif_param == "literal" else 1 - 1 / m
+
     def history(self, membrane: torch.Tensor) -> torch.Tensor:
         """The history term M (.) H_{t-1} (or its tau-style form) for a per-step membrane `[B, C, ...]`."""
-        m = per_channel(self.m, membrane)
-        return (m if self.lif_param == "literal" else 1 - 1 / m) * membrane
+        return self.leak(membrane) * membrane
 
     def drive(self, current: torch.Tensor) -> torch.Tensor:
         """The input term N (.) I_t for a per-step current `[B, C, ...]`."""
@@ -69,14 +75,23 @@ def fire(membrane: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class AdaptiveLIF(SpikingNeuron):
-    """Multi-step adaptive LIF: `[T, B, C, ...]` current -> spikes, with learnable per-channel M, N."""
+    """Multi-step adaptive LIF: `[T, B, C, ...]` current -> spikes, with learnable per-channel M, N.
 
-    def __init__(self, channels: int, m_init: float = 2.0, n_init: float = 0.1, lif_param: str = "literal") -> None:
+    `fused`: the T loop as one op (`neurons.fused`, knob `lif_impl`), with the leak M as its per-channel decay.
+    """
+
+    def __init__(self, channels: int, m_init: float = 2.0, n_init: float = 0.1, lif_param: str = "literal",
+                 fused: bool = False) -> None:
         super().__init__()
         self.coefficients = AdaptiveCoefficients(channels, m_init, n_init, lif_param)
+        self.fused = fused
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
         self.coefficients.check(current)
+        if self.fused and not ops_are_counted():
+            drive = per_channel(self.coefficients.n, current[0]) * current  # N (.) I_t for every t at once
+            return self.record(lif_multistep(drive, self.coefficients.leak(current[0]), THRESHOLD, True, SURROGATE,
+                                             SURROGATE_WIDTH))
         membrane = torch.zeros_like(current[0])
         spikes = []
         for x in current:
@@ -88,4 +103,4 @@ class AdaptiveLIF(SpikingNeuron):
 @NEURONS.register("staa")
 def staa_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
     """STAA's adaptive LIF with the paper's literal form and init (M = 2, N = 0.1)."""
-    return AdaptiveLIF(channels)
+    return AdaptiveLIF(channels, fused=wants_fused(config))
