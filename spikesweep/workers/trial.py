@@ -5,7 +5,10 @@ It knows nothing of Ray, MLflow or Optuna: `report` is any callable taking a met
 from __future__ import annotations
 
 import math
+import os
 import random
+import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -22,6 +25,8 @@ from .model import build_model
 
 Report = Callable[[dict[str, Any]], None]
 EVAL_BATCH = 256
+# Inductor writes its default into the environment on first use, so the user's own choice is read at import
+USER_INDUCTOR_CACHE = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
 
 
 class TrialDiverged(RuntimeError):
@@ -50,12 +55,42 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def make_optimizer(model: nn.Module, config: Mapping[str, Any]) -> torch.optim.Optimizer:
-    params = model.parameters()
+    """The configured optimiser; on CUDA its fused implementation (one kernel per step instead of one per tensor)."""
+    params = list(model.parameters())
+    fast = {"fused": True} if params and all(p.is_cuda for p in params) else {}
     if config["optimizer"] == "sgd":
         return torch.optim.SGD(params, lr=config["lr"], momentum=config["momentum"],
-                               weight_decay=config["weight_decay"])
+                               weight_decay=config["weight_decay"], **fast)
     optimizer_class = torch.optim.Adam if config["optimizer"] == "adam" else torch.optim.AdamW
-    return optimizer_class(params, lr=config["lr"], weight_decay=config["weight_decay"])
+    return optimizer_class(params, lr=config["lr"], weight_decay=config["weight_decay"], **fast)
+
+
+def compile_mode(config: Mapping[str, Any], device: torch.device) -> str | None:
+    """The `torch.compile` mode a trial trains with, or None for eager (`compile: auto` compiles on CUDA only)."""
+    mode = config["compile"]
+    if mode == "auto":
+        mode = "default" if device.type == "cuda" else "none"
+    return None if mode == "none" else mode
+
+
+def drops_last_batch(config: Mapping[str, Any], device: torch.device) -> bool:
+    """Whether the last partial batch is dropped (`last_batch: auto` drops it when compiled: no new shape)."""
+    if config["last_batch"] == "auto":
+        return compile_mode(config, device) is not None
+    return config["last_batch"] == "drop"
+
+
+def share_compile_cache(cache_dir: Path | None) -> None:
+    """Point Inductor's on-disk caches at `<cache_dir>/inductor/<node>`, shared by every trial of this node.
+
+    A directory per node, because compiled kernels are only valid for the node's GPU and toolchain; a cache
+    directory the user set wins.
+    """
+    if cache_dir is None or USER_INDUCTOR_CACHE is not None:
+        return
+    node_dir = Path(cache_dir) / "inductor" / socket.gethostname()
+    node_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(node_dir)
 
 
 def learning_rate(config: Mapping[str, Any], epoch: int) -> float:
@@ -90,34 +125,76 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.d
     return float(correct) / len(x), float(loss_sum) / len(x)
 
 
-def train_epoch(model: nn.Module, data: DataBundle, optimizer: torch.optim.Optimizer, generator: torch.Generator,
-                device: torch.device, config: Mapping[str, Any]) -> float:
+@dataclass
+class Trainer:
+    """The training side of a trial: the model as trained (compiled or not), its optimiser and the epoch rules.
+
+    `network` is the plain module (evaluation and energy counting run it eagerly); `forward` is what training
+    calls, `torch.compile(network)` when compiled. `compile_s` is the wall time of the first training step of a
+    compiled model (tracing and code generation, plus one step), 0 when eager.
+    """
+
+    network: nn.Module
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    config: Mapping[str, Any]
+    drop_last: bool = False
+    compile_s: float = 0.0
+    _compiled: bool = False
+
+    @classmethod
+    def build(cls, network: nn.Module, device: torch.device, config: Mapping[str, Any]) -> "Trainer":
+        if config["channels_last"]:
+            network = network.to(memory_format=torch.channels_last)
+        mode = compile_mode(config, device)
+        forward = network if mode is None else torch.compile(network, mode=mode, dynamic=False)
+        return cls(network, forward, make_optimizer(network, config), device, config,
+                   drops_last_batch(config, device), _compiled=mode is not None)
+
+    def step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """One optimiser step on a batch; returns the loss (a device tensor: no host sync)."""
+        first = self._compiled and self.compile_s == 0.0
+        started = time.perf_counter() if first else 0.0
+        if self.config["channels_last"] and xb.dim() == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        with autocast(self.device, self.config):
+            logits = self.forward(xb).float()
+        loss = nn.functional.cross_entropy(logits, yb, label_smoothing=self.config["label_smoothing"])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if first:  # the one host sync of a compiled trial, to time its compilation
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.compile_s = time.perf_counter() - started
+        return loss.detach()
+
+
+def train_epoch(trainer: Trainer, data: DataBundle, generator: torch.Generator) -> float:
     """One pass over the resident training tensors in a seeded order, augmented on the device; returns the mean
-    training loss."""
-    model.train()
+    training loss. No host sync inside the epoch."""
+    device, config = trainer.device, trainer.config
+    trainer.network.train()
     order = torch.randperm(len(data.train_x), generator=generator).to(device)
     augment = batch_augmenter(config, data, device, generator)
     loss_sum = torch.zeros((), device=device)
     batch_size = config["batch_size"]
-    for start in range(0, len(order), batch_size):
+    end = len(order) - len(order) % batch_size if trainer.drop_last and len(order) >= batch_size else len(order)
+    for start in range(0, end, batch_size):
         idx = order[start:start + batch_size]
         xb, yb = data.train_x[idx], data.train_y[idx]
         if augment is not None:
             xb, yb = augment(xb, yb)
-        with autocast(device, config):
-            logits = model(xb).float()
-        loss = nn.functional.cross_entropy(logits, yb, label_smoothing=config["label_smoothing"])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        loss_sum += loss.detach() * len(idx)
-    return float(loss_sum) / len(order)
+        loss_sum += trainer.step(xb, yb) * len(idx)
+    return float(loss_sum) / end
 
 
 def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = None) -> dict[str, Any]:
     """Train one configuration, calling `report(metrics)` after every epoch; returns the last metrics.
 
-    Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, firing_rate(_weighted),
+    Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, compile_s (seconds spent
+    compiling, 0 when eager), firing_rate(_weighted),
     energy_mj (and energy_paper_mj / energy_full_mj), the op counts of both accountings (`ops_paper_acs`, ...,
     `ops_full_elementwise`) and `energy_layers`, the per-layer table (a list of dicts, for an artifact; see
     `EnergyReport.layer_table`).
@@ -126,6 +203,8 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     config = resolve(config)
     env = env or TrialEnv()
     device = pick_device(config)
+    if compile_mode(config, device) is not None:
+        share_compile_cache(env.cache_dir)
     if device.type == "cpu":
         torch.set_num_threads(config["threads"])
     generator = seed_everything(config["seed"])
@@ -133,20 +212,22 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     data = DataBundle(data.train_x.to(device), data.train_y.to(device), data.val_x.to(device),
                       data.val_y.to(device), data.input_shape, data.num_classes, data.kind)
     model = build_model(config, data.input_shape, data.num_classes).to(device)
-    optimizer = make_optimizer(model, config)
+    trainer = Trainer.build(model, device, config)
+    model = trainer.network
     energy_inputs = data.val_x[: config["energy.samples"]]
     params = sum(p.numel() for p in model.parameters())
     metrics: dict[str, Any] = {}
     for epoch in range(config["epochs"]):
-        for group in optimizer.param_groups:
+        for group in trainer.optimizer.param_groups:
             group["lr"] = learning_rate(config, epoch)
-        train_loss = train_epoch(model, data, optimizer, generator, device, config)
+        train_loss = train_epoch(trainer, data, generator)
         if not math.isfinite(train_loss):
             raise TrialDiverged(f"training loss became {train_loss} in epoch {epoch + 1}")
         accuracy, val_loss = evaluate(model, data.val_x, data.val_y, device, config)
         energy = measure_energy(model, energy_inputs, config)
         metrics = {"epoch": epoch + 1, "accuracy": accuracy, "loss": train_loss, "val_loss": val_loss,
-                   "lr": learning_rate(config, epoch), "params": params, **energy.metrics(),
+                   "lr": learning_rate(config, epoch), "params": params, "compile_s": trainer.compile_s,
+                   **energy.metrics(),
                    "energy_layers": energy.layer_table()}
         report(metrics)
     return metrics
