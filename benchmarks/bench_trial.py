@@ -26,9 +26,10 @@ import gc
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,9 +37,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spikesweep.workers import build_model, resolve  # noqa: E402
-from spikesweep.workers.neurons.generic import LIF  # noqa: E402
-from spikesweep.workers.trial import Trainer  # noqa: E402
+from spikesweep.workers import build_model, resolve
+from spikesweep.workers.neurons.generic import LIF
+from spikesweep.workers.trial import Trainer
 
 PEAK_BF16_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.0, "H200": 989.0, "GH200": 989.0, "B200": 2250.0,
                     "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0}  # dense, no sparsity
@@ -257,8 +258,8 @@ def print_table(case: Case, flops: float, rows: list[dict[str, Any]]) -> None:
         ratio = f"{row['vs_papers_loop']:.2f}" if row["vs_papers_loop"] else "n/a"
         memory = f"{row['peak_mib']:.0f}" if row["peak_mib"] is not None else "n/a"
         share = f"{100 * row['peak_fraction']:.1f}" if row["peak_fraction"] is not None else "n/a"
-        print(f"| {row['variant']:12} | {rate_text(row['img_per_s']):>10} | {ratio:>9} | {memory:>9} | {row['tflops']:>8.4f} | "
-              f"{share:>9} | {row['compile_s']:>9.1f} |", flush=True)
+        print(f"| {row['variant']:12} | {rate_text(row['img_per_s']):>10} | {ratio:>9} | {memory:>9} | "
+              f"{row['tflops']:>8.4f} | {share:>9} | {row['compile_s']:>9.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ import os
 import random
 import socket
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,12 +58,12 @@ def seed_everything(seed: int) -> torch.Generator:
 def make_optimizer(model: nn.Module, config: Mapping[str, Any]) -> torch.optim.Optimizer:
     """The configured optimiser; on CUDA its fused implementation (one kernel per step instead of one per tensor)."""
     params = list(model.parameters())
-    fast = {"fused": True} if params and all(p.is_cuda for p in params) else {}
+    fused = True if params and all(p.is_cuda for p in params) else None  # None: torch's own choice (CPU: for-loop)
     if config["optimizer"] == "sgd":
         return torch.optim.SGD(params, lr=config["lr"], momentum=config["momentum"],
-                               weight_decay=config["weight_decay"], **fast)
+                               weight_decay=config["weight_decay"], fused=fused)
     optimizer_class = torch.optim.Adam if config["optimizer"] == "adam" else torch.optim.AdamW
-    return optimizer_class(params, lr=config["lr"], weight_decay=config["weight_decay"], **fast)
+    return optimizer_class(params, lr=config["lr"], weight_decay=config["weight_decay"], fused=fused)
 
 
 def compile_mode(config: Mapping[str, Any], device: torch.device) -> str | None:
@@ -144,9 +145,9 @@ class Trainer:
     _compiled: bool = False
 
     @classmethod
-    def build(cls, network: nn.Module, device: torch.device, config: Mapping[str, Any]) -> "Trainer":
+    def build(cls, network: nn.Module, device: torch.device, config: Mapping[str, Any]) -> Trainer:
         if config["channels_last"]:
-            network = network.to(memory_format=torch.channels_last)
+            network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         mode = compile_mode(config, device)
         forward = network if mode is None else torch.compile(network, mode=mode, dynamic=False)
         return cls(network, forward, make_optimizer(network, config), device, config,
@@ -212,8 +213,7 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     data = DataBundle(data.train_x.to(device), data.train_y.to(device), data.val_x.to(device),
                       data.val_y.to(device), data.input_shape, data.num_classes, data.kind)
     model = build_model(config, data.input_shape, data.num_classes).to(device)
-    trainer = Trainer.build(model, device, config)
-    model = trainer.network
+    trainer = Trainer.build(model, device, config)  # trains `model` itself (compiled or not)
     energy_inputs = data.val_x[: config["energy.samples"]]
     params = sum(p.numel() for p in model.parameters())
     metrics: dict[str, Any] = {}

@@ -6,9 +6,8 @@ import socket
 import pytest
 import torch
 
-from spikesweep.workers import run_trial
+from spikesweep.workers import run_trial, trial
 from spikesweep.workers.knobs import resolve
-from spikesweep.workers import trial
 from spikesweep.workers.trial import compile_mode, drops_last_batch, make_optimizer, share_compile_cache
 
 FAST = {"epochs": 1, "timesteps": 1, "optimizer": "adam", "lr": 0.01, "batch_size": 128}

@@ -107,17 +107,12 @@ class CountingSession:
         self._neurons: dict[str, NeuronRow] = {}
         self._handles: list[Any] = []
         self._mode: _DispatchCounter | None = None
-        self._recording: dict[nn.Module, Any] = {}
 
     def __enter__(self) -> "CountingSession":
         for name, module in self.model.named_modules():
             name = name or ROOT
             self._handles.append(module.register_forward_pre_hook(self._enter_hook(name, module)))
             self._handles.append(module.register_forward_hook(self._exit_hook(name, module), always_call=True))
-            if isinstance(module, SpikingNeuron):
-                # the neuron's own spike bookkeeping would be counted as network ops: the session counts instead
-                self._recording[module] = module.__dict__.get("record_counts")
-                module.record_counts = False
         self._mode = _DispatchCounter(self)
         self._mode.__enter__()
         return self
@@ -129,12 +124,6 @@ class CountingSession:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
-        for module, previous in self._recording.items():
-            if previous is None:
-                del module.record_counts
-            else:
-                module.record_counts = previous
-        self._recording.clear()
 
     @torch.no_grad()
     def run(self, inputs: torch.Tensor) -> torch.Tensor:

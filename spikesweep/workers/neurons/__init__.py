@@ -2,4 +2,4 @@
 from .base import SpikingNeuron
 from .monitor import SpikeMonitor
 
-__all__ = ["SpikingNeuron", "SpikeMonitor"]
+__all__ = ["SpikeMonitor", "SpikingNeuron"]

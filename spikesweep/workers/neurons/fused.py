@@ -124,7 +124,7 @@ def _backward_torch(grad_spikes: torch.Tensor, membrane: torch.Tensor, decay, th
                 else:
                     grad_v = grad_v + grad_h * (1 - threshold * surrogate_grad)
             grads.append(grad_v)
-            if need_decay and t > 0:
+            if grad_decay is not None and t > 0:
                 grad_decay = grad_decay + grad_v * _reset(membrane[t - 1], threshold, hard)
             grad_h = decay * grad_v
         grads.reverse()

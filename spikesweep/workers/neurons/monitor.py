@@ -34,7 +34,7 @@ class SpikeMonitor:
         self.counts: dict[str, SpikeCount] = {}
         self._handles: list[Any] = []
 
-    def __enter__(self) -> "SpikeMonitor":
+    def __enter__(self) -> SpikeMonitor:
         for name, module in self.model.named_modules():
             if isinstance(module, SpikingNeuron):
                 self._handles.append(module.register_forward_hook(self._hook(name or "model")))
