@@ -16,8 +16,8 @@ import json
 import pickle
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

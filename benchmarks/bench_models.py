@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spikesweep.workers import ATTENTIONS, BACKBONES, KnobError, build_model  # noqa: E402
+from spikesweep.workers import ATTENTIONS, BACKBONES, KnobError, build_model
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -7,8 +7,7 @@ control plane uses: everything `spikesweep.platform` needs is exported here (an 
 from . import core_knobs  # noqa: F401  (declares the core knobs)
 from .knobs import KNOBS, Config, Knob, KnobError, check_config, relevant, resolve, unknown_knob_message, unused
 from .plugin_registry import PluginRegistry, Registration
-from .registries import (ATTENTIONS, BACKBONES, DATASETS, ENERGY_PRESETS, NEURONS, leave_one_out_switches,
-                         load_plugins)
+from .registries import ATTENTIONS, BACKBONES, DATASETS, ENERGY_PRESETS, NEURONS, leave_one_out_switches, load_plugins
 
 load_plugins()
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence, Union
+from typing import Any, NoReturn, Union
 
 Choices = Union[tuple, Callable[[], Iterable[Any]]]
 Problems = list[tuple[str, str]]
@@ -250,6 +251,21 @@ def relevant(config: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in config.items() if name in KNOBS and KNOBS[name].is_used(config)}
 
 
-__all__ = ["Knob", "KNOBS", "CHECKS", "Config", "CrossCheck", "KnobError", "declare", "undeclare",
-           "declare_check", "undeclare_check", "check_values", "check_config", "defaults", "resolve", "unused",
-           "relevant"]
+__all__ = [
+    "CHECKS",
+    "KNOBS",
+    "Config",
+    "CrossCheck",
+    "Knob",
+    "KnobError",
+    "check_config",
+    "check_values",
+    "declare",
+    "declare_check",
+    "defaults",
+    "relevant",
+    "resolve",
+    "undeclare",
+    "undeclare_check",
+    "unused",
+]

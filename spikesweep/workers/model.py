@@ -1,7 +1,8 @@
 """`build_model`: any backbone x attention x neuron combination from a resolved configuration."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn

@@ -8,10 +8,10 @@ knob schema; the checks run where the registry's selector knob names the plug-in
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from .knobs import CrossCheck, Knob, Problems, declare, declare_check, undeclare, undeclare_check
 

@@ -104,10 +104,10 @@ def test_search_samples_when_knobs_only_under_their_condition():
 
 @pytest.mark.parametrize("bad_when", [{"optimizer": "rms"}, {"nope": 1}])
 def test_search_when_values_are_checked(tmp_path, bad_when):
+    import yaml
+
     from spikesweep.platform.errors import UserError
     from spikesweep.platform.study.validation import load_study
-
-    import yaml
 
     design = {"kind": "search", "n_trials": 2, "space": {"lr": {"log": [0.001, 0.1], "when": bad_when}}}
     path = tmp_path / "s.yaml"

@@ -1,7 +1,6 @@
 """Optuna adapter: finished trials with categorical params and states, and their front."""
 from __future__ import annotations
 
-import pytest
 from optuna.trial import TrialState
 
 from spikesweep.platform.pareto import front_of, objective_values

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from spikesweep.platform.reporting.report import build_report
 from spikesweep.platform.reporting.mlflow_report import TABLE_FILE, log_report
+from spikesweep.platform.reporting.report import build_report
 
 try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a package
     from test_report import ablation_records

@@ -122,8 +122,8 @@ def test_markdown_decimals_keep_four_significant_digits():
 
 
 def test_a_baseline_trial_on_the_front_keeps_its_diamond_with_a_red_edge(tmp_path):
-    from spikesweep.platform.reporting.records import TrialRecord
     from spikesweep.platform.reporting.plots import FRONT_EDGE, write_pareto_html
+    from spikesweep.platform.reporting.records import TrialRecord
 
     def rec(number, arm, acc, energy):
         return TrialRecord(number, arm, 0, {} if arm == "baseline" else {"timesteps": number}, {}, "COMPLETE",

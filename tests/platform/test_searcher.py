@@ -1,9 +1,9 @@
 """The MO searcher: define-by-run sampling through OptunaSearch, duplicates skipped, PRUNED/FAIL/COMPLETE told."""
 from __future__ import annotations
 
-from spikesweep.platform.study.designs import SearchSpace
-from spikesweep.platform.stores.optuna_store import load_study
 from spikesweep.platform.run.searcher import make_searcher
+from spikesweep.platform.stores.optuna_store import load_study
+from spikesweep.platform.study.designs import SearchSpace
 from spikesweep.platform.study.file_model import StudyFile
 
 OBJECTIVES = {"accuracy": "max", "energy_mj": "min"}

@@ -1,7 +1,6 @@
 """The built-in study files (spikesweep/search_spaces/*.yaml) and `spikesweep spaces`."""
 from __future__ import annotations
 
-import importlib
 import json
 from importlib import resources
 

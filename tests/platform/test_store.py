@@ -4,8 +4,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy
 
-from spikesweep.platform.stores import (InvalidTransition, Registry, RegistryError, SchemaMismatch, StudyExists,
-                                        StudyNotFound, TrialNotFound)
+from spikesweep.platform.stores import (
+    InvalidTransition,
+    Registry,
+    RegistryError,
+    SchemaMismatch,
+    StudyExists,
+    StudyNotFound,
+    TrialNotFound,
+)
 
 SHA = "ab" * 32
 

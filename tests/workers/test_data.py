@@ -24,7 +24,7 @@ def test_every_dataset_declares_kind_classes_shape_and_a_description():
 
 
 def test_declared_shapes_follow_the_knobs():
-    shape = lambda values: dataset_spec(resolve(values)).shape(resolve(values))  # noqa: E731
+    shape = lambda values: dataset_spec(resolve(values)).shape(resolve(values))
     assert shape({"dataset": "digits", "digits.upscale": 4}) == (1, 32, 32)
     assert shape({"dataset": "neuro_digits", "neuro_digits.upscale": 3}) == (2, 30, 30)
     assert shape({"dataset": "cifar10_dvs"}) == (2, 64, 64)

@@ -3,8 +3,14 @@ import pytest
 import torch
 from torch import nn
 
-from spikesweep.workers.attention.dta import (CrossAttention, DTABlock, NonIdenticalAttention, dilated_kernel,
-                                              gtca_hidden, same_pad)
+from spikesweep.workers.attention.dta import (
+    CrossAttention,
+    DTABlock,
+    NonIdenticalAttention,
+    dilated_kernel,
+    gtca_hidden,
+    same_pad,
+)
 from spikesweep.workers.knobs import KnobError, resolve
 from spikesweep.workers.model import build_model
 

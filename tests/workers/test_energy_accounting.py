@@ -1,8 +1,8 @@
 """rescore: energy from stored counts, the papers' arithmetic and the accepted forms of counts."""
 import pytest
 
-from spikesweep.workers.energy.presets import EnergyPreset
 from spikesweep.workers.energy.accounting import op_totals, rescore
+from spikesweep.workers.energy.presets import EnergyPreset
 
 LAYERS = [  # a per-layer table as trials log it (`energy_layers`)
     {"kind": "ops", "layer": "conv1", "op": "Conv2d", "in_paper": True, "flops": 100.0, "acs": 0.0, "macs": 100.0,

@@ -5,10 +5,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from spikesweep.workers import build_model
-from spikesweep.workers import check_config, leave_one_out_switches
-from spikesweep.workers.attention.fsta import (FSTA, TOPK_TABLE, AttentiveNeuron, best_frequencies, dct_bank,
-                                               lowest_frequencies)
+from spikesweep.workers import build_model, check_config, leave_one_out_switches
+from spikesweep.workers.attention.fsta import (
+    FSTA,
+    TOPK_TABLE,
+    AttentiveNeuron,
+    best_frequencies,
+    dct_bank,
+    lowest_frequencies,
+)
 from spikesweep.workers.knobs import KnobError, resolve
 from spikesweep.workers.neurons.base import SpikingNeuron
 

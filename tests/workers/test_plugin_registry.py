@@ -3,8 +3,17 @@ leave-one-out switches and cross-knob checks, declared in the schema and removed
 import pytest
 import torch
 
-from spikesweep.workers import (ATTENTIONS, DATASETS, KNOBS, KnobError, PluginRegistry, build_model, check_config,
-                                leave_one_out_switches, resolve)
+from spikesweep.workers import (
+    ATTENTIONS,
+    DATASETS,
+    KNOBS,
+    KnobError,
+    PluginRegistry,
+    build_model,
+    check_config,
+    leave_one_out_switches,
+    resolve,
+)
 from spikesweep.workers.attention.base import Attention
 from spikesweep.workers.data.base import data_dir_datasets, event_datasets
 from spikesweep.workers.knobs import CHECKS, Knob
@@ -52,7 +61,7 @@ def test_a_registration_declares_its_knobs_and_checks_and_takes_them_along():
         assert check_config({**resolve({"timesteps": 6}), "toy.gain": 2.0}) == []  # only where attention is toy
         model = build_model({"attention": "toy", "toy.gain": 3.0}, (1, 8, 8), 2)
         assert [m.gain for m in model.modules() if isinstance(m, Scale)] == [3.0, 3.0]
-    assert "toy" not in ATTENTIONS and "toy.gain" not in KNOBS and CHECKS == checks_before
+    assert "toy" not in ATTENTIONS and "toy.gain" not in KNOBS and checks_before == CHECKS
 
 
 def test_registering_twice_or_a_knob_twice_is_refused_without_a_trace():

@@ -5,8 +5,15 @@ import math
 import pytest
 import torch
 
-from spikesweep.workers.attention.staa import (GlobalContext, PositionEncoding, StaaLIF, StaaSettings,
-                                               StepAttention, hidden_width, sinusoidal_table)
+from spikesweep.workers.attention.staa import (
+    GlobalContext,
+    PositionEncoding,
+    StaaLIF,
+    StaaSettings,
+    StepAttention,
+    hidden_width,
+    sinusoidal_table,
+)
 from spikesweep.workers.knobs import KnobError, resolve, unused
 from spikesweep.workers.model import build_model
 from spikesweep.workers.neurons.staa import AdaptiveLIF

@@ -12,7 +12,6 @@ import sys
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, UserError
 from . import commands
 
-
 DESCRIPTION = """ablation studies of spiking neural networks on Ray Tune, tracked in MLflow, with the
 accuracy-vs-energy Pareto front picked by Optuna.
 

@@ -5,5 +5,18 @@ from .records import TrialRecord, load_records, load_study_records
 from .render import FORMATS, render
 from .report import BASELINE_ARM, DEFAULT_OBJECTIVES, AblationReport, build_report, front_summary, study_settings
 
-__all__ = ["AblationReport", "BASELINE_ARM", "DEFAULT_OBJECTIVES", "FORMATS", "TrialRecord", "after_submit",
-           "build_report", "front_summary", "load_records", "load_study_records", "render", "study_settings", "write_report_artifacts"]
+__all__ = [
+           "BASELINE_ARM",
+           "DEFAULT_OBJECTIVES",
+           "FORMATS",
+           "AblationReport",
+           "TrialRecord",
+           "after_submit",
+           "build_report",
+           "front_summary",
+           "load_records",
+           "load_study_records",
+           "render",
+           "study_settings",
+           "write_report_artifacts",
+]

@@ -1,13 +1,13 @@
 """Write the ablation report and its plots to a folder (the driver logs that folder to the MLflow parent run)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from .records import TrialRecord
-from .report import AblationReport
 from .plots import write_pareto_html, write_pareto_png
+from .records import TrialRecord
 from .render import render
+from .report import AblationReport
 
 ARTIFACTS = ("report.md", "report.csv", "report.json", "pareto.png", "pareto.html")
 

@@ -1,13 +1,13 @@
 """Log the ablation report to an MLflow run given by id (the driver, the only writer, owns the run)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from .records import TrialRecord
-from .report import AblationReport
 from .artifacts import write_report_artifacts
+from .records import TrialRecord
 from .render import flat_rows
+from .report import AblationReport
 
 ARTIFACT_PATH = "report"
 TABLE_FILE = "report/ablation_table.json"

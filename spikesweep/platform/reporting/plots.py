@@ -5,8 +5,8 @@ COMPLETE trials with every objective are drawn.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from .records import TrialRecord

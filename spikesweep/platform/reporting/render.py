@@ -5,8 +5,9 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 from .report import AblationReport, ReportRow
 

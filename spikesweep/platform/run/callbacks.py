@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from optuna.trial import TrialState
 from ray.tune import Callback
 from ray.tune.result import AUTO_RESULT_KEYS
 
-from ..study.designs import TrialSpec
 from ..pareto import non_dominated_mask, objective_values
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
 from ..stores.registry import Registry
 from ..stores.tracking import Tracker
+from ..study.designs import TrialSpec
 from .outcome import TrialOutcome, classify
 
 log = logging.getLogger(__name__)

@@ -3,21 +3,22 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 from ...workers import KNOBS, prepare_dataset
-from .callbacks import Progress, StoreCallback, StudyContext
-from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
-from ..stores.home import Home
 from ..pareto import front_of
+from ..stores.home import Home
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, completed_trials, open_study
-from .ray_runtime import start_ray, trial_resources
 from ..stores.registry import Registry
 from ..stores.tracking import Tracker
-from .trainable import META_KEY, train
+from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
+from .callbacks import Progress, StoreCallback, StudyContext
+from .ray_runtime import start_ray, trial_resources
+from .trainable import META_KEY, train
 
 log = logging.getLogger(__name__)
 

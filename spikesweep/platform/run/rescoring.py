@@ -12,10 +12,10 @@ import optuna
 from optuna.trial import TrialState
 
 from ...workers import rescore
-from ..stores.home import Home
-from ..stores.optuna_store import completed_trials, open_study, storage
 from ..pareto import front_of
 from ..stores import open_registry
+from ..stores.home import Home
+from ..stores.optuna_store import completed_trials, open_study, storage
 
 ENERGY = "energy_mj"
 

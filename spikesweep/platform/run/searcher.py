@@ -1,15 +1,16 @@
 """The multi-objective Optuna searcher for Tune (search designs), aware of early stopping and failures."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 from ray.tune.search.optuna import OptunaSearch
 
 from ...workers import resolve
-from ..study.designs import config_key
 from ..stores.optuna_store import FAIL_REASON, storage
+from ..study.designs import config_key
 from .outcome import PROCESS_FAILED, classify
 
 MAX_RESAMPLES = 20

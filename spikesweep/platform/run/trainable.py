@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import traceback
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...workers import TrialEnv, resolve, run_trial
 
@@ -49,6 +50,6 @@ def train(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None = None,
     env = TrialEnv(Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None)
     try:
         run_trial(trial_config(config, specs), report, env)
-    except Exception as error:  # noqa: BLE001  (NaN, OOM, any bug: the study goes on)
+    except Exception as error:
         failed = {name: math.nan for name in objectives}
         tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": error_text(error)})

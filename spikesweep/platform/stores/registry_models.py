@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def now() -> dt.datetime:
     """UTC now, naive (SQLite keeps no time zone)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -34,7 +34,7 @@ class StudyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
-    trials: Mapped[list["TrialRow"]] = relationship(back_populates="study", cascade="all, delete-orphan")
+    trials: Mapped[list[TrialRow]] = relationship(back_populates="study", cascade="all, delete-orphan")
 
 
 class TrialRow(Base):

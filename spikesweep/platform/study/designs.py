@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ...workers import KNOBS, leave_one_out_switches, resolve
 from .file_model import AblationDesign, Distribution, GridDesign, SearchDesign, StudyFile

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-
 OBJECTIVE_METRICS = ("accuracy", "energy_mj", "firing_rate", "val_loss", "params")
 DIRECTIONS = ("max", "min")
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -53,7 +52,7 @@ class AblationDesign(_Strict):
     leave_one_out: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _has_arms(self) -> "AblationDesign":
+    def _has_arms(self) -> AblationDesign:
         if not self.arms and not self.leave_one_out:
             raise ValueError("an ablation needs `arms` or `leave_one_out` (allowed: a list of {name, set})")
         names = [arm.name for arm in self.arms]
@@ -73,7 +72,7 @@ class Distribution(_Strict):
     when: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "Distribution":
+    def _exactly_one(self) -> Distribution:
         given = [k for k in ("choice", "int_", "float_", "log") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one distribution (allowed: choice: [...] | int: [lo, hi] | "
@@ -115,7 +114,7 @@ class Scheduler(_Strict):
     reduction_factor: float = Field(2.0, gt=1)
 
 
-Design = Annotated[Union[GridDesign, AblationDesign, SearchDesign], Field(discriminator="kind")]
+Design = Annotated[GridDesign | AblationDesign | SearchDesign, Field(discriminator="kind")]
 DESIGN_KINDS = ("grid", "ablation", "search")
 
 
@@ -299,6 +298,19 @@ def check_structure(raw: Any, problems: Problems) -> StudyFile | None:
         return None
 
 
-__all__ = ["StudyFile", "GridDesign", "AblationDesign", "SearchDesign", "Arm", "Distribution", "Resources",
-           "Scheduler", "Problems", "parse_yaml", "apply_overrides", "check_structure",
-           "OBJECTIVE_METRICS", "NAME_PATTERN"]
+__all__ = [
+    "NAME_PATTERN",
+    "OBJECTIVE_METRICS",
+    "AblationDesign",
+    "Arm",
+    "Distribution",
+    "GridDesign",
+    "Problems",
+    "Resources",
+    "Scheduler",
+    "SearchDesign",
+    "StudyFile",
+    "apply_overrides",
+    "check_structure",
+    "parse_yaml",
+]

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...workers import KNOBS, leave_one_out_switches
-from ...workers import unknown_knob_message
+from ...workers import KNOBS, leave_one_out_switches, unknown_knob_message
 from .file_model import Problems
 
 

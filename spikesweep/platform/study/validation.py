@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...workers import KNOBS
-from ...workers import KnobError, unused
+from ...workers import KNOBS, KnobError, unused
 from ..errors import UserError
 from .designs import TrialSpec, expand, max_epochs
-from .knob_checks import check_knobs
 from .file_model import Problems, StudyFile, apply_overrides, check_structure, parse_yaml
+from .knob_checks import check_knobs
 
 
 @dataclass

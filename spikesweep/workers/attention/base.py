@@ -1,7 +1,8 @@
 """How an attention module plugs into a backbone: around each neuron, and/or once after the stem."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from torch import nn
 

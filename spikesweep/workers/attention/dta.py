@@ -7,7 +7,8 @@ is `[B, T, C, H, W]` with time-major channels `D = T * C` for T-NA, so the block
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn

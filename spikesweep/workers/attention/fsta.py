@@ -6,7 +6,8 @@ current `[T, B, C, H, W]` (non-causally in time) before the LIF runs, as `DctSpa
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F

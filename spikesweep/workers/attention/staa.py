@@ -9,8 +9,9 @@ reconstructions, each exposed as a knob with its alternatives.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn

@@ -13,8 +13,9 @@ no host synchronisation, so resident datasets never wait on a CPU data loader.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F

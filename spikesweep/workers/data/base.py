@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 import torch
 
 from ..knobs import Knob, declare, resolve
-from ..registries import DATASETS, load_plugins
 from ..plugin_registry import NameView
+from ..registries import DATASETS, load_plugins
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pickle
 import tarfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np

@@ -7,16 +7,25 @@ first ceil(90%) recordings of each class, in file-name order, train; the rest va
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetMissing, DatasetSpec
-from .events import (check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path,
-                     split_frames, tonic_dataset)
+from .events import (
+    check_folders,
+    ensure_present,
+    extract_archives,
+    frame_transform,
+    frames_of,
+    sort_by_path,
+    split_frames,
+    tonic_dataset,
+)
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_FRACTION = 0.9

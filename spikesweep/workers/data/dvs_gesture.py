@@ -6,14 +6,23 @@ mirrored left- and right-hand gestures are different classes.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetMissing, DatasetSpec
-from .events import (check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path,
-                     split_frames, tonic_dataset)
+from .events import (
+    check_folders,
+    ensure_present,
+    extract_archives,
+    frame_transform,
+    frames_of,
+    sort_by_path,
+    split_frames,
+    tonic_dataset,
+)
 
 SPLITS = {"ibmGestureTrain": True, "ibmGestureTest": False}
 CLASSES = 11

@@ -11,8 +11,9 @@ events are deterministic per seed. Events are tonic structured arrays (x, y, t [
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -4,13 +4,22 @@ Frames: `[T, 2, 34, 34]` with T = `timesteps` (tonic `ToFrame(n_time_bins=T)`); 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..registries import DATASETS
 from .base import DataBundle, DatasetSpec
-from .events import (check_folders, ensure_present, extract_archives, frame_transform, frames_of, sort_by_path,
-                     split_frames, tonic_dataset)
+from .events import (
+    check_folders,
+    ensure_present,
+    extract_archives,
+    frame_transform,
+    frames_of,
+    sort_by_path,
+    split_frames,
+    tonic_dataset,
+)
 
 SPLITS = {"Train": True, "Test": False}
 LAYOUT = """  <data_dir>/NMNIST/Train/<digit 0-9>/*.bin   (or train.zip there, unpacked on first use)

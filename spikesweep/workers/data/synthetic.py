@@ -5,8 +5,9 @@ Static samples `[C, S, S]` are standard normal; `synthetic.kind: event` gives no
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 

@@ -8,7 +8,8 @@ Counts come as a trial's flat metrics (`ops_paper_acs`, `ops_paper_macs`, ...), 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..registries import ENERGY_PRESETS
 from .presets import ACCOUNTINGS, EnergyPreset

@@ -6,14 +6,15 @@ DCT banks and attention ops), with element-wise arithmetic (neuron updates, gate
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
-from .engine import Counts, CountingSession
 from .accounting import check_accounting, op_totals, preset_named
+from .engine import CountingSession, Counts
 
 MEASURE_BATCH = 256  # images per counted forward pass
 

@@ -74,7 +74,7 @@ class Counts:
 
 
 class _DispatchCounter(TorchDispatchMode):
-    def __init__(self, session: "CountingSession") -> None:
+    def __init__(self, session: CountingSession) -> None:
         super().__init__()
         self.session = session
 
@@ -108,7 +108,7 @@ class CountingSession:
         self._handles: list[Any] = []
         self._mode: _DispatchCounter | None = None
 
-    def __enter__(self) -> "CountingSession":
+    def __enter__(self) -> CountingSession:
         for name, module in self.model.named_modules():
             name = name or ROOT
             self._handles.append(module.register_forward_pre_hook(self._enter_hook(name, module)))

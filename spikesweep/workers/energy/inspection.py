@@ -1,7 +1,8 @@
 """What `spikesweep inspect` shows about energy: per-image op counts of both accountings and energy per preset."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn

@@ -8,8 +8,8 @@ Reference: iCGY96/syops-counter, syops/ops.py (the version whose pooling hooks t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn

@@ -5,7 +5,8 @@ triangular surrogate ds/du = max(0, 1 - |u - 1|) (gamma = 1).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..registries import NEURONS
 from .base import SpikingNeuron

@@ -5,7 +5,8 @@ hard reset to 0 with the gradient flowing through the reset; tanh-shaped surroga
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..registries import NEURONS
 from .base import SpikingNeuron

@@ -1,7 +1,8 @@
 """The generic LIF neuron: decay, threshold, hard or soft reset, surrogate and its width as knobs."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 

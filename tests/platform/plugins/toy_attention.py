@@ -6,7 +6,8 @@ switches, cross-knob check and registration (loaded by tests/platform/test_plugi
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn

@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     import yaml
 
     from ...errors import UserError
-    from ...stores.home import get_home
     from ...reporting.records import load_records
+    from ...stores.home import get_home
 
     try:
         records = load_records(get_home(), args.study)

@@ -48,10 +48,7 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ....workers import KnobError, build_model, resolve
-    from ....workers import unused
-    from ....workers import inspect_energy
-    from ....workers import summarize
+    from ....workers import KnobError, build_model, inspect_energy, resolve, summarize, unused
 
     knobs = parse_assignments(args.values)
     input_shape = parse_shape(args.input_shape)

@@ -15,8 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import difflib
 
-    from ...errors import UserError
     from ....workers import KNOBS
+    from ...errors import UserError
 
     knobs = [k for name, k in sorted(KNOBS.items()) if name.startswith(args.prefix)]
     if not knobs:

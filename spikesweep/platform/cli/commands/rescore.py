@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ....workers import ENERGY_PRESETS
-    from ...stores.home import get_home
     from ...run.rescoring import rescore_study
+    from ...stores.home import get_home
 
     if args.preset not in ENERGY_PRESETS:
         raise UserError(f"--preset {args.preset!r} is unknown (allowed: {', '.join(ENERGY_PRESETS.names())})")

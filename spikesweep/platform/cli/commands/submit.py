@@ -33,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     loaded = load_study(args.file, overrides, args.data_dir, args.seeds, args.n_trials)
     if args.name:
-        from ...study.file_model import NAME_PATTERN
         import re
+
+        from ...study.file_model import NAME_PATTERN
 
         if not re.match(NAME_PATTERN, args.name):
             raise UserError(f"--name: {args.name!r} is not a valid study name (allowed: letters, digits, - and _)")
@@ -110,6 +111,6 @@ def run_report_hook(home, name: str, out=None) -> None:
 
     try:
         hook(home, name, out=out or sys.stdout)
-    except Exception as error:  # noqa: BLE001  (the study is stored; a report problem must not hide that)
+    except Exception as error:
         log.warning("the ablation report failed: %s", error)
         print(f"warning: the ablation report failed: {error}", file=sys.stderr)
