@@ -13,7 +13,8 @@ from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, var
 from ..stores.home import Home
 from ..pareto import front_of
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, completed_trials, open_study
-from .ray_runtime import start_ray, trial_resources
+from .packing import GpuPlan, PackedResources, ProbeFit
+from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, trial_resources
 from ..stores.registry import Registry
 from ..stores.tracking import Tracker
 from .trainable import META_KEY, train
@@ -84,6 +85,25 @@ def _spec_lookup(loaded: LoadedStudy) -> Callable[[dict[str, Any]], TrialSpec]:
     return lambda config: search_spec(loaded.study, config)
 
 
+def _resources(loaded: LoadedStudy, specs: list[dict[str, Any]]) -> tuple[Any, PackedResources | None]:
+    """Tune's resources per trial: `resources.gpu` as a number is used as given; `auto` probes each distinct
+    (model, batch, input) on a GPU and packs trials by T (`packing.py`) on GPU clusters, and asks for no GPU on
+    CPU clusters. The second value, when packed, tells each trial its fraction."""
+    cpu, gpu = loaded.study.resources.cpu, loaded.study.resources.gpu
+    if gpu != "auto":
+        return trial_resources(cpu, gpu), None
+    if cluster_gpus() <= 0:
+        return trial_resources(cpu, 0.0), None
+    configs = specs or [search_spec(loaded.study, {}).config]
+    fits = {key: ProbeFit.from_probe(probe) for key, probe in probe_on_gpus(configs).items()}
+    lookup = _spec_lookup(loaded)
+    packed = PackedResources(cpu, GpuPlan(fits), lambda config: lookup(config).config)
+    shares = [packed.plan.fraction(config) for config in configs]
+    log.info("gpu: auto: %d probe(s); GPU fraction per trial %s", len(fits),
+             ", ".join(f"{share:.3g} x{shares.count(share)}" for share in sorted(set(shares))))
+    return packed, packed
+
+
 def _close_unfinished(context: StudyContext) -> None:
     """Trials left running by an interruption: FAIL everywhere (registry, MLflow, Optuna), reason "interrupted"."""
     from optuna.trial import TrialState
@@ -149,9 +169,9 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
             num_samples = 1
         progress = Progress(total=num_samples * (len(specs) if specs else 1))
         callback = StoreCallback(context, progress, show)
+        resources, packed = _resources(loaded, specs)
         trainable = tune.with_parameters(train, specs=specs or None, objectives=list(study.objectives),
-                                         data_dir=data_dir, cache_dir=str(home.cache_dir))
-        resources = trial_resources(study.resources.cpu, study.resources.gpu)
+                                         data_dir=data_dir, cache_dir=str(home.cache_dir), gpu_share=packed)
         log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
             tune.with_resources(trainable, resources),
