@@ -7,7 +7,11 @@ Ray's fractions limit nothing by themselves). Workers start and import before th
 trial actors would; the trials' own data loading and model building are timed. Without Ray: this measures the
 device, not the scheduler.
 
-    PYTHONPATH=. python benchmarks/bench_packing.py --device cuda                 # levels 1, 2, 4, 8, 16
+Level `auto` is `resources.gpu: auto`: one probe of the study's model (`workers.probe_trial`, in a worker
+process), each trial's fraction from `platform/run/packing.py` (T-aware), and trials started while the fractions
+of those running sum to at most 1, each enforcing its own fraction (`TrialEnv.gpu_fraction`). CUDA only.
+
+    PYTHONPATH=. python benchmarks/bench_packing.py --device cuda                 # levels 1, 2, 4, 8, 16, auto
     PYTHONPATH=. python benchmarks/bench_packing.py --device cpu --levels 1,2     # tiny trials, CPU figures
 """
 from __future__ import annotations
@@ -51,6 +55,63 @@ def _run_one(config: dict[str, Any]) -> dict[str, Any]:
     return {"accuracy": final["accuracy"], "seconds": time.perf_counter() - started, "pid": os.getpid()}
 
 
+def _run_capped(config: dict[str, Any], fraction: float) -> dict[str, Any]:
+    from spikesweep.workers import TrialEnv, run_trial
+
+    started = time.perf_counter()
+    final = run_trial(config, lambda metrics: None, TrialEnv(gpu_fraction=fraction))
+    return {"accuracy": final["accuracy"], "seconds": time.perf_counter() - started, "fraction": fraction}
+
+
+def _probe(config: dict[str, Any]) -> dict[str, Any]:
+    from spikesweep.workers import probe_trial
+
+    return probe_trial(config)
+
+
+def auto_fractions(configs: list[dict[str, Any]], device: str, threads: int) -> list[float]:
+    """Each trial's GPU fraction under `resources.gpu: auto`: one probe per probe key, then the packing math."""
+    from spikesweep.platform.run.packing import GpuPlan, ProbeFit, probe_key
+    from spikesweep.workers import resolve
+
+    resolved = [resolve(config) for config in configs]
+    keys = {probe_key(config): config for config in resolved}
+    with mp.get_context("spawn").Pool(1, initializer=_start_worker, initargs=(1.0, device, threads)) as pool:
+        fits = {key: ProbeFit.from_probe(pool.apply(_probe, (config,))) for key, config in keys.items()}
+    plan = GpuPlan(fits)
+    return [plan.fraction(config) for config in resolved]
+
+
+def run_auto(configs: list[dict[str, Any]], device: str, threads: int) -> dict[str, Any]:
+    """Trials started in order while the fractions of the running ones sum to at most 1 (Ray's bin packing of one
+    GPU), each capped at its own fraction."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    fractions = auto_fractions(configs, device, threads)
+    workers = round(1 / min(fractions))
+    context = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(1.0, device, threads)) as pool:
+        list(pool.map(_ready, range(workers * 4)))
+        started = time.perf_counter()
+        queue, running, results, used = list(zip(configs, fractions)), {}, [], 0.0
+        while queue or running:
+            while queue and used + queue[0][1] <= 1.0 + 1e-9:
+                config, fraction = queue.pop(0)
+                running[pool.submit(_run_capped, config, fraction)] = fraction
+                used += fraction
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                used -= running.pop(future)
+                results.append(future.result())
+        wall = time.perf_counter() - started
+    shares = sorted(set(fractions))
+    return {"packed": "auto", "fraction": " ".join(f"{f:.3g}" for f in shares), "wall_s": wall,
+            "trials_per_hour": len(configs) * 3600 / wall,
+            "mean_trial_s": sum(r["seconds"] for r in results) / len(results),
+            "mean_accuracy": sum(r["accuracy"] for r in results) / len(results)}
+
+
 def _ready(_: int) -> int:
     time.sleep(0.05)  # long enough that every worker takes some: all of them have started and imported
     return os.getpid()
@@ -74,7 +135,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--levels", help="trials per device to try, comma-separated (CUDA 1,2,4,8,16; CPU 1,2)")
+    parser.add_argument("--levels", help="trials per device to try, comma-separated, `auto` for resources.gpu: auto "
+                        "(CUDA 1,2,4,8,16,auto; CPU 1,2)")
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--epochs", type=int, help="epochs per trial (CUDA 5, CPU 1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per trial process")
@@ -90,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     if cuda and not torch.cuda.is_available():
         print("CUDA is not visible", file=sys.stderr)
         return 1
-    levels = [int(v) for v in (args.levels or ("1,2,4,8,16" if cuda else "1,2")).split(",")]
+    levels = (args.levels or ("1,2,4,8,16,auto" if cuda else "1,2")).split(",")
+    if "auto" in levels and not cuda:
+        print("level auto needs CUDA (the probe measures GPU memory): left out", file=sys.stderr)
+        levels.remove("auto")
     epochs = args.epochs or (5 if cuda else 1)
     name = torch.cuda.get_device_name() if cuda else f"CPU ({os.cpu_count()} cores; the figures are CPU figures)"
     print(f"device: {name} | {args.trials} trials of small_cnn on digits, T in {TIMESTEPS}, {epochs} epoch(s) each")
@@ -99,11 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {'per device':>10} | {'fraction':>8} | {'wall s':>8} | {'trials/hour':>11} | {'vs 1':>5} | "
           f"{'trial s':>7} | {'accuracy':>8} |")
     print(f"|{'-' * 12}|{'-' * 10}|{'-' * 10}|{'-' * 13}|{'-' * 7}|{'-' * 9}|{'-' * 10}|")
-    for packed in levels:
-        row = run_level(configs, packed, args.device, args.threads)
+    for level in levels:
+        auto = level == "auto"
+        row = run_auto(configs, args.device, args.threads) if auto else run_level(configs, int(level), args.device,
+                                                                                     args.threads)
         row["vs_one"] = row["trials_per_hour"] / rows[0]["trials_per_hour"] if rows else 1.0
         rows.append(row)
-        print(f"| {packed:>10} | {row['fraction']:>8.3f} | {row['wall_s']:>8.1f} | {row['trials_per_hour']:>11.0f} | "
+        fraction = row["fraction"] if auto else f"{row['fraction']:.3f}"
+        print(f"| {level:>10} | {fraction:>8} | {row['wall_s']:>8.1f} | {row['trials_per_hour']:>11.0f} | "
               f"{row['vs_one']:>5.2f} | {row['mean_trial_s']:>7.2f} | {row['mean_accuracy']:>8.3f} |", flush=True)
     if args.json:
         print(json.dumps({"device": name, "epochs": epochs, "rows": rows}, indent=2))

@@ -14,10 +14,11 @@ load_plugins()
 from .data import DatasetMissing, prepare_dataset  # noqa: E402
 from .energy import inspect_energy, rescore  # noqa: E402
 from .model import build_model  # noqa: E402
+from .probe import probe_trial  # noqa: E402
 from .summary import summarize  # noqa: E402
 from .trial import TrialDiverged, TrialEnv, run_trial  # noqa: E402
 
 __all__ = ["ATTENTIONS", "BACKBONES", "DATASETS", "ENERGY_PRESETS", "KNOBS", "NEURONS", "Config", "DatasetMissing",
            "Knob", "KnobError", "PluginRegistry", "Registration", "TrialDiverged", "TrialEnv", "build_model",
-           "check_config", "inspect_energy", "leave_one_out_switches", "prepare_dataset", "relevant", "rescore",
-           "resolve", "run_trial", "summarize", "unknown_knob_message", "unused"]
+           "check_config", "inspect_energy", "leave_one_out_switches", "prepare_dataset", "probe_trial", "relevant",
+           "rescore", "resolve", "run_trial", "summarize", "unknown_knob_message", "unused"]

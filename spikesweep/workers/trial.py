@@ -4,6 +4,7 @@ It knows nothing of Ray, MLflow or Optuna: `report` is any callable taking a met
 """
 from __future__ import annotations
 
+import gc
 import math
 import os
 import random
@@ -36,10 +37,18 @@ class TrialDiverged(RuntimeError):
 
 @dataclass(frozen=True)
 class TrialEnv:
-    """Where a trial finds things that are not knobs: the user's data directory and the home's cache."""
+    """Where a trial finds things that are not knobs: the user's data directory, the home's cache and, when the
+    control plane packs trials onto a GPU, the share of its memory this trial may use.
+
+    `gpu_fraction` is enforced with `torch.cuda.set_per_process_memory_fraction` and reported as the metric
+    `gpu_fraction`; with `retry_oom`, a trial that runs out of memory before its first report is run again once
+    with twice the fraction, when the GPU has that much free.
+    """
 
     data_dir: Path | None = None
     cache_dir: Path | None = None
+    gpu_fraction: float | None = None
+    retry_oom: bool = True
 
 
 def pick_device(config: Mapping[str, Any]) -> torch.device:
@@ -195,7 +204,7 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     """Train one configuration, calling `report(metrics)` after every epoch; returns the last metrics.
 
     Metrics: epoch, accuracy (validation), loss (training), val_loss, lr, params, compile_s (seconds spent
-    compiling, 0 when eager), firing_rate(_weighted),
+    compiling, 0 when eager), gpu_fraction (only under a GPU memory cap, see `TrialEnv`), firing_rate(_weighted),
     energy_mj (and energy_paper_mj / energy_full_mj), the op counts of both accountings (`ops_paper_acs`, ...,
     `ops_full_elementwise`) and `energy_layers`, the per-layer table (a list of dicts, for an artifact; see
     `EnergyReport.layer_table`).
@@ -204,6 +213,40 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     config = resolve(config)
     env = env or TrialEnv()
     device = pick_device(config)
+    fraction = env.gpu_fraction if device.type == "cuda" else None
+    reported = False
+
+    def counted(metrics: dict[str, Any]) -> None:
+        nonlocal reported
+        reported = True
+        report(metrics)
+
+    for attempt in (1, 2):
+        if fraction is not None:
+            torch.cuda.set_per_process_memory_fraction(min(fraction, 1.0), device)
+        try:
+            return _train(config, counted, env, device, fraction)
+        except torch.cuda.OutOfMemoryError:
+            if attempt == 2 or reported or not env.retry_oom or fraction is None or not _fits(2 * fraction, device):
+                raise
+        fraction *= 2  # the failed attempt's tensors are freed once its exception is gone
+        gc.collect()
+        torch.cuda.empty_cache()
+    raise AssertionError("unreachable")
+
+
+def _fits(fraction: float, device: torch.device) -> bool:
+    """Whether `fraction` of the GPU's memory is at most 1 and free now (this process's cache emptied first)."""
+    if fraction > 1.0 + 1e-9:
+        return False
+    gc.collect()
+    torch.cuda.empty_cache()
+    free, total = torch.cuda.mem_get_info(device)
+    return fraction * total <= free + torch.cuda.memory_reserved(device)
+
+
+def _train(config: dict[str, Any], report: Report, env: TrialEnv, device: torch.device,
+           gpu_fraction: float | None) -> dict[str, Any]:
     if compile_mode(config, device) is not None:
         share_compile_cache(env.cache_dir)
     if device.type == "cpu":
@@ -227,7 +270,7 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
         energy = measure_energy(model, energy_inputs, config)
         metrics = {"epoch": epoch + 1, "accuracy": accuracy, "loss": train_loss, "val_loss": val_loss,
                    "lr": learning_rate(config, epoch), "params": params, "compile_s": trainer.compile_s,
-                   **energy.metrics(),
-                   "energy_layers": energy.layer_table()}
+                   **({"gpu_fraction": gpu_fraction} if gpu_fraction is not None else {}),
+                   **energy.metrics(), "energy_layers": energy.layer_table()}
         report(metrics)
     return metrics

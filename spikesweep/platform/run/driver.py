@@ -17,7 +17,8 @@ from ..stores.tracking import Tracker
 from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
 from .callbacks import Progress, StoreCallback, StudyContext
-from .ray_runtime import start_ray, trial_resources
+from .packing import GpuPlan, PackedResources, ProbeFit
+from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, trial_resources
 from .trainable import META_KEY, train
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,25 @@ def _spec_lookup(loaded: LoadedStudy) -> Callable[[dict[str, Any]], TrialSpec]:
     return lambda config: search_spec(loaded.study, config)
 
 
+def _resources(loaded: LoadedStudy, specs: list[dict[str, Any]]) -> tuple[Any, PackedResources | None]:
+    """Tune's resources per trial: `resources.gpu` as a number is used as given; `auto` probes each distinct
+    (model, batch, input) on a GPU and packs trials by T (`packing.py`) on GPU clusters, and asks for no GPU on
+    CPU clusters. The second value, when packed, tells each trial its fraction."""
+    cpu, gpu = loaded.study.resources.cpu, loaded.study.resources.gpu
+    if gpu != "auto":
+        return trial_resources(cpu, gpu), None
+    if cluster_gpus() <= 0:
+        return trial_resources(cpu, 0.0), None
+    configs = specs or [search_spec(loaded.study, {}).config]
+    fits = {key: ProbeFit.from_probe(probe) for key, probe in probe_on_gpus(configs).items()}
+    lookup = _spec_lookup(loaded)
+    packed = PackedResources(cpu, GpuPlan(fits), lambda config: lookup(config).config)
+    shares = [packed.plan.fraction(config) for config in configs]
+    log.info("gpu: auto: %d probe(s); GPU fraction per trial %s", len(fits),
+             ", ".join(f"{share:.3g} x{shares.count(share)}" for share in sorted(set(shares))))
+    return packed, packed
+
+
 def _close_unfinished(context: StudyContext) -> None:
     """Trials left running by an interruption: FAIL everywhere (registry, MLflow, Optuna), reason "interrupted"."""
     from optuna.trial import TrialState
@@ -150,9 +170,9 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
             num_samples = 1
         progress = Progress(total=num_samples * (len(specs) if specs else 1))
         callback = StoreCallback(context, progress, show)
+        resources, packed = _resources(loaded, specs)
         trainable = tune.with_parameters(train, specs=specs or None, objectives=list(study.objectives),
-                                         data_dir=data_dir, cache_dir=str(home.cache_dir))
-        resources = trial_resources(study.resources.cpu, study.resources.gpu)
+                                         data_dir=data_dir, cache_dir=str(home.cache_dir), gpu_share=packed)
         log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
             tune.with_resources(trainable, resources),

@@ -3,9 +3,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import spikesweep
+
+from .packing import probe_key
+
+log = logging.getLogger(__name__)
 
 OBJECT_STORE_BYTES = 128 * 2**20
 
@@ -51,3 +57,34 @@ def trial_resources(cpu: float, gpu: float) -> dict[str, float]:
     if gpu > 0 and ray.cluster_resources().get("GPU", 0) > 0:
         resources["gpu"] = gpu
     return resources
+
+
+def cluster_gpus() -> float:
+    """GPUs in the Ray cluster (0 on a CPU cluster)."""
+    import ray
+
+    return float(ray.cluster_resources().get("GPU", 0))
+
+
+def probe_on_gpus(configs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`workers.probe_trial` once per distinct probe key, each a Ray task holding one whole GPU (probes of
+    different keys run side by side on a multi-GPU cluster); results by key. A failed probe is logged and left
+    out, so its trials get the plan's fallback fraction."""
+    import ray
+
+    from ...workers import probe_trial
+
+    by_key: dict[str, Mapping[str, Any]] = {}
+    for config in configs:
+        if config.get("device") != "cpu":
+            by_key.setdefault(probe_key(config), config)
+    task = ray.remote(num_gpus=1, num_cpus=1)(probe_trial)
+    pending = {key: task.remote(dict(config)) for key, config in by_key.items()}
+    results: dict[str, dict[str, Any]] = {}
+    for key, ref in pending.items():
+        try:
+            results[key] = ray.get(ref)
+        except Exception as error:  # a probe that fails must not stop the study
+            log.warning("GPU probe failed (%s: %s); its trials get the fallback fraction", type(error).__name__,
+                        error)
+    return results

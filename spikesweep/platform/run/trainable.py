@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...workers import TrialEnv, resolve, run_trial
@@ -34,8 +34,11 @@ def trial_config(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None)
 
 def train(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None = None,
           objectives: Sequence[str] = ("accuracy", "energy_mj"), data_dir: str | None = None,
-          cache_dir: str | None = None) -> None:
-    """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver)."""
+          cache_dir: str | None = None, gpu_share: Callable[[dict[str, Any]], float] | None = None) -> None:
+    """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver).
+
+    `gpu_share` (under `resources.gpu: auto`) gives the trial's GPU fraction, which the trial enforces on itself.
+    """
     from pathlib import Path
 
     from ray import tune
@@ -47,7 +50,9 @@ def train(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None = None,
         last_epoch = int(metrics.get("epoch", last_epoch))
         tune.report(dict(metrics))
 
-    env = TrialEnv(Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None)
+    fraction = gpu_share(config) if gpu_share is not None else None
+    env = TrialEnv(Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None,
+                   gpu_fraction=fraction or None)
     try:
         run_trial(trial_config(config, specs), report, env)
     except Exception as error:

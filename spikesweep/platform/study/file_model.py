@@ -104,8 +104,18 @@ class SearchDesign(_Strict):
 
 
 class Resources(_Strict):
+    """CPUs and GPU per trial; `gpu: auto` (the default) packs trials by a probe of their memory and step time on
+    GPU clusters (`run/packing.py`) and uses no GPU where the cluster has none."""
+
     cpu: float = Field(1.0, gt=0)
-    gpu: float = Field(0.0, ge=0)
+    gpu: float | Literal["auto"] = "auto"
+
+    @field_validator("gpu", mode="before")
+    @classmethod
+    def _gpu_share(cls, value: Any) -> Any:
+        if value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+            return value
+        raise ValueError(f"{value!r} is not a GPU share (allowed: auto | a number >= 0)")
 
 
 class Scheduler(_Strict):
