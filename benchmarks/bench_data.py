@@ -9,6 +9,7 @@ DataLoader baseline reads tonic's DiskCachedDataset (one HDF5 file per sample, t
     PYTHONPATH=. python benchmarks/bench_data.py                # CPU, small sizes
     PYTHONPATH=. python benchmarks/bench_data.py --device cuda --full --workers 0,4,8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,7 @@ class AugmentedSamples(Dataset):
             height, width = sample.shape[-2:]
             padded = torch.nn.functional.pad(sample, (pad,) * 4)
             top, left = np.random.randint(0, 2 * pad + 1, 2)
-            sample = padded[..., top:top + height, left:left + width]
+            sample = padded[..., top : top + height, left : left + width]
         if self.plan.flip and np.random.rand() < 0.5:
             sample = sample.flip(-1)
         return sample, self.y[index]
@@ -90,7 +91,7 @@ def resident_epoch(data: DataBundle, plan: Recipe, batch: int, device: torch.dev
         order = torch.randperm(len(x), generator=cpu_generator).to(device)
         checksum = torch.zeros((), device=device)
         for start in range(0, len(order), batch):
-            idx = order[start:start + batch]
+            idx = order[start : start + batch]
             xb, yb = x[idx], y[idx]
             if augment is not None:
                 xb, yb = augment(xb, yb)
@@ -101,8 +102,15 @@ def resident_epoch(data: DataBundle, plan: Recipe, batch: int, device: torch.dev
 
 
 def loader_epoch(dataset, batch: int, workers: int, device: torch.device, collate=None) -> Callable[[], int]:
-    loader = DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers, collate_fn=collate,
-                        pin_memory=device.type == "cuda", persistent_workers=workers > 0)
+    loader = DataLoader(
+        dataset,
+        batch_size=batch,
+        shuffle=True,
+        num_workers=workers,
+        collate_fn=collate,
+        pin_memory=device.type == "cuda",
+        persistent_workers=workers > 0,
+    )
 
     def epoch() -> int:
         count = 0
@@ -120,8 +128,10 @@ def write_cifar_fixture(root: Path, per_batch: int) -> None:
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
-                 b"labels": rng.integers(0, 10, per_batch).tolist()}
+        batch = {
+            b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+            b"labels": rng.integers(0, 10, per_batch).tolist(),
+        }
         with open(folder / name, "wb") as file:
             pickle.dump(batch, file)
 
@@ -132,11 +142,16 @@ def cases(args: argparse.Namespace, tmp: Path) -> list[tuple[str, DataBundle, Re
     synthetic_n = 50_000 if full else args.synthetic
     return [
         ("digits 8x8", load_dataset({"dataset": "digits"}), Recipe()),
-        (f"cifar10 fixture ({args.cifar_fixture})", load_dataset({"dataset": "cifar10"}, tmp / "cifar"),
-         Recipe(crop_padding=4, flip=True)),
-        (f"cifar10-size synthetic ({synthetic_n})",
-         load_dataset({"dataset": "synthetic", "synthetic.train_samples": synthetic_n, "synthetic.val_samples": 1}),
-         Recipe(crop_padding=4, flip=True)),
+        (
+            f"cifar10 fixture ({args.cifar_fixture})",
+            load_dataset({"dataset": "cifar10"}, tmp / "cifar"),
+            Recipe(crop_padding=4, flip=True),
+        ),
+        (
+            f"cifar10-size synthetic ({synthetic_n})",
+            load_dataset({"dataset": "synthetic", "synthetic.train_samples": synthetic_n, "synthetic.val_samples": 1}),
+            Recipe(crop_padding=4, flip=True),
+        ),
         ("neuro_digits T=4 30x30", load_dataset({"dataset": "neuro_digits", "timesteps": 4}), Recipe()),
     ]
 
@@ -154,32 +169,46 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-                          else "cpu")
+    device = torch.device(
+        "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    )
     workers = [int(w) for w in args.workers.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, data, plan in cases(args, Path(tmp)):
-            row = {"case": name, "samples": len(data.train_x), "device": device.type,
-                   "resident": timed(resident_epoch(data, plan, args.batch, device), device, args.repeats)}
+            row = {
+                "case": name,
+                "samples": len(data.train_x),
+                "device": device.type,
+                "resident": timed(resident_epoch(data, plan, args.batch, device), device, args.repeats),
+            }
             for count in workers:
                 if data.kind == "event":
                     import tonic
 
-                    cached = tonic.DiskCachedDataset(FrameSamples(data.train_x, data.train_y),
-                                                     cache_path=str(Path(tmp) / f"disk-{name[:5]}"),
-                                                     transform=torch.from_numpy)
+                    cached = tonic.DiskCachedDataset(
+                        FrameSamples(data.train_x, data.train_y),
+                        cache_path=str(Path(tmp) / f"disk-{name[:5]}"),
+                        transform=torch.from_numpy,
+                    )
                     epoch = loader_epoch(cached, args.batch, count, device)
                 else:
-                    epoch = loader_epoch(AugmentedSamples(data.train_x, data.train_y, plan), args.batch, count,
-                                         device)
+                    epoch = loader_epoch(AugmentedSamples(data.train_x, data.train_y, plan), args.batch, count, device)
                 row[f"loader_w{count}"] = timed(epoch, device, args.repeats)
             row["speed-up"] = row["resident"] / max(row[f"loader_w{c}"] for c in workers)
             rows.append(row)
             if not args.json:
-                print(" | ".join(f"{k}={v:,.0f}" if isinstance(v, float) and k != "speed-up" else
-                                 f"{k}={v:.1f}x" if k == "speed-up" else f"{k}={v}" for k, v in row.items()),
-                      flush=True)
+                print(
+                    " | ".join(
+                        f"{k}={v:,.0f}"
+                        if isinstance(v, float) and k != "speed-up"
+                        else f"{k}={v:.1f}x"
+                        if k == "speed-up"
+                        else f"{k}={v}"
+                        for k, v in row.items()
+                    ),
+                    flush=True,
+                )
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -5,6 +5,7 @@ CPU (fp32, fixed thread count) and, when visible, on CUDA with bf16 autocast. Ex
 
     python benchmarks/bench_models.py --backbones small_cnn,resnet20 --input-shape 3,16,16 --batch 4
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", default=",".join(BACKBONES.names()), help="comma-separated (default: all)")
     parser.add_argument("--attentions", default="none,fsta", help="comma-separated (default: none,fsta)")
-    parser.add_argument("--device", default="all", choices=("all", "cpu", "cuda"),
-                        help="all = the CPU, plus CUDA when visible")
+    parser.add_argument(
+        "--device", default="all", choices=("all", "cpu", "cuda"), help="all = the CPU, plus CUDA when visible"
+    )
     parser.add_argument("--batch", type=int, default=8, help="training batch size")
     parser.add_argument("--timesteps", type=int, default=4, help="time steps T")
     parser.add_argument("--input-shape", default="3,32,32", help="C,H,W of the static input")
@@ -38,8 +40,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def images_per_second(model: torch.nn.Module, device: torch.device, batch: int, input_shape: tuple[int, ...],
-                      num_classes: int, steps: int, warmup: int) -> float:
+def images_per_second(
+    model: torch.nn.Module,
+    device: torch.device,
+    batch: int,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    steps: int,
+    warmup: int,
+) -> float:
     """Training throughput: forward + loss + backward + SGD step on random data already on the device."""
     model.to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -82,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             if attention not in ATTENTIONS or backbone not in BACKBONES:
                 print(f"skip {backbone} x {attention}: not registered", file=sys.stderr)
                 continue
-            knobs = {"backbone": backbone, "attention": attention, "neuron": args.neuron,
-                     "timesteps": args.timesteps}
+            knobs = {"backbone": backbone, "attention": attention, "neuron": args.neuron, "timesteps": args.timesteps}
             try:
                 model = build_model(knobs, input_shape, args.num_classes)
             except (KnobError, ValueError) as error:
@@ -92,13 +100,24 @@ def main(argv: list[str] | None = None) -> int:
             row = {"backbone": backbone, "attention": attention, "params": sum(p.numel() for p in model.parameters())}
             for device in devices:
                 torch.manual_seed(0)
-                row[f"{device.type}_img_per_s"] = images_per_second(model, device, args.batch, input_shape,
-                                                                    args.num_classes, args.steps, args.warmup)
+                row[f"{device.type}_img_per_s"] = images_per_second(
+                    model, device, args.batch, input_shape, args.num_classes, args.steps, args.warmup
+                )
             rows.append(row)
             print_row(row, devices, header=len(rows) == 1, quiet=args.json)
     if args.json:
-        print(json.dumps({"batch": args.batch, "timesteps": args.timesteps, "input_shape": list(input_shape),
-                          "threads": args.threads, "rows": rows}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "batch": args.batch,
+                    "timesteps": args.timesteps,
+                    "input_shape": list(input_shape),
+                    "threads": args.threads,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

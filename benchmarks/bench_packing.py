@@ -14,6 +14,7 @@ of those running sum to at most 1, each enforcing its own fraction (`TrialEnv.gp
     PYTHONPATH=. python benchmarks/bench_packing.py --device cuda                 # levels 1, 2, 4, 8, 16, auto
     PYTHONPATH=. python benchmarks/bench_packing.py --device cpu --levels 1,2     # tiny trials, CPU figures
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,22 @@ TIMESTEPS = (1, 2, 4)
 
 def study(trials: int, epochs: int, device: str) -> list[dict[str, Any]]:
     """The study's trial configurations: small_cnn on digits, T cycling over 1, 2, 4, one seed each."""
-    return [{"dataset": "digits", "backbone": "small_cnn", "neuron": "fsta", "timesteps": TIMESTEPS[i % 3],
-             "seed": i, "epochs": epochs, "batch_size": 64, "optimizer": "adam", "lr": 0.01, "device": device,
-             "energy.samples": 32} for i in range(trials)]
+    return [
+        {
+            "dataset": "digits",
+            "backbone": "small_cnn",
+            "neuron": "fsta",
+            "timesteps": TIMESTEPS[i % 3],
+            "seed": i,
+            "epochs": epochs,
+            "batch_size": 64,
+            "optimizer": "adam",
+            "lr": 0.01,
+            "device": device,
+            "energy.samples": 32,
+        }
+        for i in range(trials)
+    ]
 
 
 def _start_worker(fraction: float, device: str, threads: int) -> None:
@@ -90,8 +104,9 @@ def run_auto(configs: list[dict[str, Any]], device: str, threads: int) -> dict[s
     fractions = auto_fractions(configs, device, threads)
     workers = round(1 / min(fractions))
     context = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(1.0, device, threads)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(1.0, device, threads)
+    ) as pool:
         list(pool.map(_ready, range(workers * 4)))
         started = time.perf_counter()
         queue, running, results, used = list(zip(configs, fractions)), {}, [], 0.0
@@ -106,10 +121,14 @@ def run_auto(configs: list[dict[str, Any]], device: str, threads: int) -> dict[s
                 results.append(future.result())
         wall = time.perf_counter() - started
     shares = sorted(set(fractions))
-    return {"packed": "auto", "fraction": " ".join(f"{f:.3g}" for f in shares), "wall_s": wall,
-            "trials_per_hour": len(configs) * 3600 / wall,
-            "mean_trial_s": sum(r["seconds"] for r in results) / len(results),
-            "mean_accuracy": sum(r["accuracy"] for r in results) / len(results)}
+    return {
+        "packed": "auto",
+        "fraction": " ".join(f"{f:.3g}" for f in shares),
+        "wall_s": wall,
+        "trials_per_hour": len(configs) * 3600 / wall,
+        "mean_trial_s": sum(r["seconds"] for r in results) / len(results),
+        "mean_accuracy": sum(r["accuracy"] for r in results) / len(results),
+    }
 
 
 def _ready(_: int) -> int:
@@ -125,9 +144,14 @@ def run_level(configs: list[dict[str, Any]], packed: int, device: str, threads: 
         started = time.perf_counter()
         results = pool.map(_run_one, configs, chunksize=1)
         wall = time.perf_counter() - started
-    return {"packed": packed, "fraction": 1.0 / packed, "wall_s": wall, "trials_per_hour": len(configs) * 3600 / wall,
-            "mean_trial_s": sum(r["seconds"] for r in results) / len(results),
-            "mean_accuracy": sum(r["accuracy"] for r in results) / len(results)}
+    return {
+        "packed": packed,
+        "fraction": 1.0 / packed,
+        "wall_s": wall,
+        "trials_per_hour": len(configs) * 3600 / wall,
+        "mean_trial_s": sum(r["seconds"] for r in results) / len(results),
+        "mean_accuracy": sum(r["accuracy"] for r in results) / len(results),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -135,8 +159,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--levels", help="trials per device to try, comma-separated, `auto` for resources.gpu: auto "
-                        "(CUDA 1,2,4,8,16,auto; CPU 1,2)")
+    parser.add_argument(
+        "--levels",
+        help="trials per device to try, comma-separated, `auto` for resources.gpu: auto "
+        "(CUDA 1,2,4,8,16,auto; CPU 1,2)",
+    )
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--epochs", type=int, help="epochs per trial (CUDA 5, CPU 1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per trial process")
@@ -161,18 +188,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {name} | {args.trials} trials of small_cnn on digits, T in {TIMESTEPS}, {epochs} epoch(s) each")
     configs = study(args.trials, epochs, args.device)
     rows = []
-    print(f"| {'per device':>10} | {'fraction':>8} | {'wall s':>8} | {'trials/hour':>11} | {'vs 1':>5} | "
-          f"{'trial s':>7} | {'accuracy':>8} |")
+    print(
+        f"| {'per device':>10} | {'fraction':>8} | {'wall s':>8} | {'trials/hour':>11} | {'vs 1':>5} | "
+        f"{'trial s':>7} | {'accuracy':>8} |"
+    )
     print(f"|{'-' * 12}|{'-' * 10}|{'-' * 10}|{'-' * 13}|{'-' * 7}|{'-' * 9}|{'-' * 10}|")
     for level in levels:
         auto = level == "auto"
-        row = run_auto(configs, args.device, args.threads) if auto else run_level(configs, int(level), args.device,
-                                                                                     args.threads)
+        row = (
+            run_auto(configs, args.device, args.threads)
+            if auto
+            else run_level(configs, int(level), args.device, args.threads)
+        )
         row["vs_one"] = row["trials_per_hour"] / rows[0]["trials_per_hour"] if rows else 1.0
         rows.append(row)
         fraction = row["fraction"] if auto else f"{row['fraction']:.3f}"
-        print(f"| {level:>10} | {fraction:>8} | {row['wall_s']:>8.1f} | {row['trials_per_hour']:>11.0f} | "
-              f"{row['vs_one']:>5.2f} | {row['mean_trial_s']:>7.2f} | {row['mean_accuracy']:>8.3f} |", flush=True)
+        print(
+            f"| {level:>10} | {fraction:>8} | {row['wall_s']:>8.1f} | {row['trials_per_hour']:>11.0f} | "
+            f"{row['vs_one']:>5.2f} | {row['mean_trial_s']:>7.2f} | {row['mean_accuracy']:>8.3f} |",
+            flush=True,
+        )
     if args.json:
         print(json.dumps({"device": name, "epochs": epochs, "rows": rows}, indent=2))
     return 0

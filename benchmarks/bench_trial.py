@@ -19,6 +19,7 @@ device's bf16 dense peak (from its name, or --peak-tflops).
     PYTHONPATH=. python benchmarks/bench_trial.py --device cpu --quick     # CI smoke: tiny shapes, one step,
                                                                           # ResNet-19 not compiled (~2 min)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,17 @@ from spikesweep.workers import build_model, resolve
 from spikesweep.workers.neurons.generic import LIF
 from spikesweep.workers.trial import Trainer
 
-PEAK_BF16_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.0, "H200": 989.0, "GH200": 989.0, "B200": 2250.0,
-                    "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0}  # dense, no sparsity
+PEAK_BF16_TFLOPS = {
+    "H100 PCIe": 756.0,
+    "H100": 989.0,
+    "H200": 989.0,
+    "GH200": 989.0,
+    "B200": 2250.0,
+    "A100": 312.0,
+    "L40S": 362.0,
+    "L4": 121.0,
+    "A10": 125.0,
+}  # dense, no sparsity
 VARIANTS = ("papers_loop", "folded", "bf16", "compiled", "fused_lif", "all")
 
 
@@ -60,20 +70,27 @@ def cases(device: torch.device, quick: bool, full: bool, batch: int | None) -> l
     """The issue's two cases; on the CPU ResNet-19 runs at a batch it can afford (the rates are per image) and is
     compiled only with --full (Inductor's C++ build of it takes 2-3 min there)."""
     if quick:
-        return [Case("resnet19 T=2 16x16", "resnet19", (3, 16, 16), 2, batch or 2, compiles=False),
-                Case("small_cnn digits T=2", "small_cnn", (1, 8, 8), 2, batch or 16)]
+        return [
+            Case("resnet19 T=2 16x16", "resnet19", (3, 16, 16), 2, batch or 2, compiles=False),
+            Case("small_cnn digits T=2", "small_cnn", (1, 8, 8), 2, batch or 16),
+        ]
     big = batch or (64 if device.type == "cuda" else 2)
-    return [Case("resnet19 T=4 32x32", "resnet19", (3, 32, 32), 4, big, compiles=device.type == "cuda" or full),
-            Case("small_cnn digits T=4", "small_cnn", (1, 8, 8), 4, batch or 64)]
+    return [
+        Case("resnet19 T=4 32x32", "resnet19", (3, 32, 32), 4, big, compiles=device.type == "cuda" or full),
+        Case("small_cnn digits T=4", "small_cnn", (1, 8, 8), 4, batch or 64),
+    ]
 
 
 def variant_knobs(variant: str, device: torch.device) -> dict[str, Any]:
     base = {"precision": "fp32", "compile": "none", "lif_impl": "eager"}
-    return {"papers_loop": base, "folded": base,
-            "bf16": {**base, "precision": "bf16"},
-            "compiled": {**base, "precision": "auto", "compile": "default"},
-            "fused_lif": {**base, "precision": "auto", "lif_impl": "fused"},
-            "all": {"precision": "auto", "compile": "default", "lif_impl": "fused"}}[variant]
+    return {
+        "papers_loop": base,
+        "folded": base,
+        "bf16": {**base, "precision": "bf16"},
+        "compiled": {**base, "precision": "auto", "compile": "default"},
+        "fused_lif": {**base, "precision": "auto", "lif_impl": "fused"},
+        "all": {"precision": "auto", "compile": "default", "lif_impl": "fused"},
+    }[variant]
 
 
 # ---- the reference: the papers' loop (stateful single-step neurons, the network called once per time step)
@@ -106,8 +123,9 @@ def to_single_step(module: nn.Module) -> list[SingleStepLIF]:
     return replaced
 
 
-def papers_step(network: nn.Module, neurons: list[SingleStepLIF], optimizer: torch.optim.Optimizer,
-                steps: int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def papers_step(
+    network: nn.Module, neurons: list[SingleStepLIF], optimizer: torch.optim.Optimizer, steps: int
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         for neuron in neurons:
             neuron.membrane = None
@@ -128,8 +146,17 @@ def sync(device: torch.device) -> None:
 
 
 def measure(case: Case, variant: str, device: torch.device, steps: int, warmup: int) -> dict[str, Any]:
-    config = resolve({"backbone": case.backbone, "neuron": "fsta", "timesteps": case.timesteps,
-                      "batch_size": case.batch, "optimizer": "sgd", "lr": 0.01, **variant_knobs(variant, device)})
+    config = resolve(
+        {
+            "backbone": case.backbone,
+            "neuron": "fsta",
+            "timesteps": case.timesteps,
+            "batch_size": case.batch,
+            "optimizer": "sgd",
+            "lr": 0.01,
+            **variant_knobs(variant, device),
+        }
+    )
     torch.manual_seed(0)
     network = build_model(config, case.input_shape, 10).to(device)
     x = torch.rand(case.batch, *case.input_shape, device=device)
@@ -137,8 +164,9 @@ def measure(case: Case, variant: str, device: torch.device, steps: int, warmup: 
     compile_s = 0.0
     if variant == "papers_loop":
         neurons = to_single_step(network)
-        step = papers_step(network, neurons, torch.optim.SGD(network.parameters(), lr=0.01, momentum=0.9),
-                           case.timesteps)
+        step = papers_step(
+            network, neurons, torch.optim.SGD(network.parameters(), lr=0.01, momentum=0.9), case.timesteps
+        )
     else:
         trainer = Trainer.build(network, device, config)
         step = trainer.step
@@ -163,8 +191,7 @@ def measure(case: Case, variant: str, device: torch.device, steps: int, warmup: 
     torch._dynamo.reset()
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return {"variant": variant, "img_per_s": case.batch * steps / elapsed, "peak_mib": peak_mib,
-            "compile_s": compile_s}
+    return {"variant": variant, "img_per_s": case.batch * steps / elapsed, "peak_mib": peak_mib, "compile_s": compile_s}
 
 
 def flops_per_image(case: Case, device: torch.device) -> float:
@@ -201,8 +228,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
     parser.add_argument("--peak-tflops", type=float, help="the device's bf16 dense peak, if not in the table")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (trials use 1)")
-    parser.add_argument("--cpu-bf16", action="store_true",
-                        help="also time bf16 autocast on the CPU (n/a by default: 3-8x slower without AMX)")
+    parser.add_argument(
+        "--cpu-bf16",
+        action="store_true",
+        help="also time bf16 autocast on the CPU (n/a by default: 3-8x slower without AMX)",
+    )
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     return parser.parse_args(argv)
 
@@ -218,16 +248,22 @@ def main(argv: list[str] | None = None) -> int:
     warmup = args.warmup or (3 if device.type == "cuda" else 1)
     device_name, peak = device_peak(device, args.peak_tflops)
     variants = [v for v in args.variants.split(",") if v]
-    print(f"device: {device_name} | torch {torch.__version__} | peak {peak or 'n/a'} TFLOP/s (bf16 dense) | "
-          f"steps {steps} (+{warmup} warm-up) | threads {args.threads if device.type == 'cpu' else '-'}")
+    print(
+        f"device: {device_name} | torch {torch.__version__} | peak {peak or 'n/a'} TFLOP/s (bf16 dense) | "
+        f"steps {steps} (+{warmup} warm-up) | threads {args.threads if device.type == 'cpu' else '-'}"
+    )
     results = []
     for case in cases(device, args.quick, args.full, args.batch):
         flops = flops_per_image(case, device)
         chosen = [v for v in variants if case.compiles or variant_knobs(v, device)["compile"] == "none"]
         if len(chosen) < len(variants):
             print(f"\n{case.name}: compiled variants skipped on the CPU (--full runs them)")
-        rows = [measure(case, variant, device, steps, warmup) if variant != "bf16" or device.type == "cuda"
-                or args.cpu_bf16 else {"variant": variant, "img_per_s": None} for variant in chosen]
+        rows = [
+            measure(case, variant, device, steps, warmup)
+            if variant != "bf16" or device.type == "cuda" or args.cpu_bf16
+            else {"variant": variant, "img_per_s": None}
+            for variant in chosen
+        ]
         reference = next((r["img_per_s"] for r in rows if r["variant"] == "papers_loop"), None)
         for row in rows:
             rate = row["img_per_s"]
@@ -247,19 +283,27 @@ def rate_text(rate: float) -> str:
 
 def print_table(case: Case, flops: float, rows: list[dict[str, Any]]) -> None:
     print(f"\n{case.name}, batch {case.batch}, {flops / 1e9:.3g} GFLOP per image (fwd + bwd)")
-    print(f"| {'variant':12} | {'img/s':>10} | {'vs papers':>9} | {'peak MiB':>9} | {'TFLOP/s':>8} | "
-          f"{'% of peak':>9} | {'compile s':>9} |")
+    print(
+        f"| {'variant':12} | {'img/s':>10} | {'vs papers':>9} | {'peak MiB':>9} | {'TFLOP/s':>8} | "
+        f"{'% of peak':>9} | {'compile s':>9} |"
+    )
     print(f"|{'-' * 14}|{'-' * 12}|{'-' * 11}|{'-' * 11}|{'-' * 10}|{'-' * 11}|{'-' * 11}|")
     for row in rows:
         if row["img_per_s"] is None:
-            print(f"| {row['variant']:12} | {'n/a':>10} | {'n/a':>9} | {'n/a':>9} | {'n/a':>8} | {'n/a':>9} | "
-                  f"{'n/a':>9} |", flush=True)
+            print(
+                f"| {row['variant']:12} | {'n/a':>10} | {'n/a':>9} | {'n/a':>9} | {'n/a':>8} | {'n/a':>9} | "
+                f"{'n/a':>9} |",
+                flush=True,
+            )
             continue
         ratio = f"{row['vs_papers_loop']:.2f}" if row["vs_papers_loop"] else "n/a"
         memory = f"{row['peak_mib']:.0f}" if row["peak_mib"] is not None else "n/a"
         share = f"{100 * row['peak_fraction']:.1f}" if row["peak_fraction"] is not None else "n/a"
-        print(f"| {row['variant']:12} | {rate_text(row['img_per_s']):>10} | {ratio:>9} | {memory:>9} | "
-              f"{row['tflops']:>8.4f} | {share:>9} | {row['compile_s']:>9.1f} |", flush=True)
+        print(
+            f"| {row['variant']:12} | {rate_text(row['img_per_s']):>10} | {ratio:>9} | {memory:>9} | "
+            f"{row['tflops']:>8.4f} | {share:>9} | {row['compile_s']:>9.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

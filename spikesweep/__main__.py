@@ -1,4 +1,5 @@
 """`python -m spikesweep ...` is the `spikesweep` command."""
+
 import sys
 
 from spikesweep.platform.cli import main

@@ -1,4 +1,5 @@
 """Test-wide environment: no Ray token auth, no usage stats, never attach to a running cluster, one thread."""
+
 import os
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")

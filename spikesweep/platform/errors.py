@@ -1,4 +1,5 @@
 """Errors the command line maps to exit statuses: bad input (2) and runtime failures (1)."""
+
 from __future__ import annotations
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2

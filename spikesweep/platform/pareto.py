@@ -8,6 +8,7 @@ completed trials beyond its worst value; where every trial has the same value, 1
 is 0). Hypervolume is computed in loss space (maximised objectives negated) by Optuna's routine, with an exact
 2-D sweep where that private module cannot be imported.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Importing this package declares every knob and registers every plug-in (neurons,
 modules, datasets, energy presets), so `KNOBS` is complete once it is imported. This module is the face the
 control plane uses: everything `spikesweep.platform` needs is exported here (an import test keeps it so).
 """
+
 from . import core_knobs  # noqa: F401  (declares the core knobs)
 from .knobs import KNOBS, Config, Knob, KnobError, check_config, relevant, resolve, unknown_knob_message, unused
 from .plugin_registry import PluginRegistry, Registration
@@ -18,7 +19,32 @@ from .probe import probe_trial  # noqa: E402
 from .summary import summarize  # noqa: E402
 from .trial import TrialDiverged, TrialEnv, run_trial  # noqa: E402
 
-__all__ = ["ATTENTIONS", "BACKBONES", "DATASETS", "ENERGY_PRESETS", "KNOBS", "NEURONS", "Config", "DatasetMissing",
-           "Knob", "KnobError", "PluginRegistry", "Registration", "TrialDiverged", "TrialEnv", "build_model",
-           "check_config", "inspect_energy", "leave_one_out_switches", "prepare_dataset", "probe_trial", "relevant",
-           "rescore", "resolve", "run_trial", "summarize", "unknown_knob_message", "unused"]
+__all__ = [
+    "ATTENTIONS",
+    "BACKBONES",
+    "DATASETS",
+    "ENERGY_PRESETS",
+    "KNOBS",
+    "NEURONS",
+    "Config",
+    "DatasetMissing",
+    "Knob",
+    "KnobError",
+    "PluginRegistry",
+    "Registration",
+    "TrialDiverged",
+    "TrialEnv",
+    "build_model",
+    "check_config",
+    "inspect_energy",
+    "leave_one_out_switches",
+    "prepare_dataset",
+    "probe_trial",
+    "relevant",
+    "rescore",
+    "resolve",
+    "run_trial",
+    "summarize",
+    "unknown_knob_message",
+    "unused",
+]

@@ -1,11 +1,12 @@
 """The knob schema: every knob a trial reads, declared once with its type, domain, default and owner, and the
 cross-knob checks that relate them.
 
-Plug-ins declare their knobs and checks in their registration (`plugin_registry.PluginRegistry.register`); other modules use
+Plug-ins declare their knobs and checks in their registration (`PluginRegistry.register`); other modules use
 `declare(...)` next to their code. Validation, the study-file checker, search-space building, MLflow params,
 exports and the docs all derive from `KNOBS`. A configuration is a flat mapping `{"fsta.dct_kernel": 7, ...}`;
 `resolve` is the one validation path and returns a read-only `Config`, which inner code takes as checked.
 """
+
 from __future__ import annotations
 
 import difflib

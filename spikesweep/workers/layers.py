@@ -1,4 +1,5 @@
 """Multi-step building blocks: stateless layers run on `T*B` folded batches; only neurons loop over T."""
+
 from __future__ import annotations
 
 import torch
@@ -20,5 +21,6 @@ class SeqFold(nn.Module):
 
 def conv_bn(in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1) -> SeqFold:
     """Bias-free conv followed by batch norm, on folded time."""
-    return SeqFold(nn.Conv2d(in_channels, out_channels, kernel, stride, kernel // 2, bias=False),
-                   nn.BatchNorm2d(out_channels))
+    return SeqFold(
+        nn.Conv2d(in_channels, out_channels, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(out_channels)
+    )

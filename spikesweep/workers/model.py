@@ -1,4 +1,5 @@
 """`build_model`: any backbone x attention x neuron combination from a resolved configuration."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -5,6 +5,7 @@ registration carries what the plug-in knows about itself: its knobs, its leave-o
 the knob changes that switch it off) and its cross-knob checks. Registering declares the knobs and checks in the
 knob schema; the checks run where the registry's selector knob names the plug-in (e.g. `attention: fsta`).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -65,9 +66,14 @@ class PluginRegistry(Generic[T]):
         self.selector = selector
         self._entries: dict[str, Registration[T]] = {}
 
-    def register(self, name: str, *, knobs: Sequence[Knob] = (),
-                 leave_one_out: Mapping[str, Mapping[str, Any]] | None = None,
-                 checks: Sequence[Check] = ()) -> Callable[[T], T]:
+    def register(
+        self,
+        name: str,
+        *,
+        knobs: Sequence[Knob] = (),
+        leave_one_out: Mapping[str, Mapping[str, Any]] | None = None,
+        checks: Sequence[Check] = (),
+    ) -> Callable[[T], T]:
         """A decorator registering its argument under `name`, declaring `knobs` and `checks` in the schema."""
 
         def add(plugin: T) -> T:
@@ -84,8 +90,15 @@ class PluginRegistry(Generic[T]):
 
         return add
 
-    def add(self, name: str, plugin: T, *, knobs: Sequence[Knob] = (),
-            leave_one_out: Mapping[str, Mapping[str, Any]] | None = None, checks: Sequence[Check] = ()) -> T:
+    def add(
+        self,
+        name: str,
+        plugin: T,
+        *,
+        knobs: Sequence[Knob] = (),
+        leave_one_out: Mapping[str, Mapping[str, Any]] | None = None,
+        checks: Sequence[Check] = (),
+    ) -> T:
         """Register `plugin` under `name` (the same as the decorator)."""
         return self.register(name, knobs=knobs, leave_one_out=leave_one_out, checks=checks)(plugin)
 

@@ -23,8 +23,9 @@ from .trial import Trainer, pick_device
 PROBE_TIMESTEPS = (1, 2)
 
 
-def probe_trial(config: Mapping[str, Any], timesteps: Sequence[int] = PROBE_TIMESTEPS, steps: int = 3,
-                warmup: int = 1) -> dict[str, Any]:
+def probe_trial(
+    config: Mapping[str, Any], timesteps: Sequence[int] = PROBE_TIMESTEPS, steps: int = 3, warmup: int = 1
+) -> dict[str, Any]:
     """Peak memory (bytes above what was allocated before, CUDA only; None on the CPU) and seconds per training
     step at each of `timesteps`, for the configuration's model, batch and input; plain data, for any process."""
     config = resolve(config)
@@ -57,9 +58,14 @@ def probe_trial(config: Mapping[str, Any], timesteps: Sequence[int] = PROBE_TIME
         del model, trainer, x, y
     _release(device)
     total = torch.cuda.get_device_properties(device).total_memory if device.type == "cuda" else None
-    return {"timesteps": list(timesteps), "batch": batch, "peak_bytes": peaks, "step_s": times,
-            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-            "total_memory": total}
+    return {
+        "timesteps": list(timesteps),
+        "batch": batch,
+        "peak_bytes": peaks,
+        "step_s": times,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "total_memory": total,
+    }
 
 
 def _sync(device: torch.device) -> None:

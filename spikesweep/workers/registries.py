@@ -1,4 +1,5 @@
 """One typed registry per kind of plug-in. Plug-in modules register themselves; `load_plugins` imports them all."""
+
 from __future__ import annotations
 
 import importlib

@@ -6,6 +6,7 @@ whatever its layer type) and `other`. A parameter belongs to the nearest enclosi
 or an attention module, else to its own layer's type. Neurons and attention modules are listed as single layers;
 an attention module inside a neuron gets a row of its own.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,7 +28,7 @@ LAYER_KINDS: tuple[tuple[type, str], ...] = (
 def attention_name(module: nn.Module) -> str | None:
     """`fsta` for a module class defined in `workers/attention/fsta.py`, else None."""
     where = type(module).__module__
-    return where[len(ATTENTION_PACKAGE):] if where.startswith(ATTENTION_PACKAGE) else None
+    return where[len(ATTENTION_PACKAGE) :] if where.startswith(ATTENTION_PACKAGE) else None
 
 
 def _is_wrapper(module: nn.Module) -> bool:
@@ -103,8 +104,14 @@ def _attention_or_other(module: nn.Module) -> str:
 
 
 def _row(name: str, module: nn.Module, kind: str, params: int, folded: bool | None) -> dict[str, Any]:
-    return {"name": name, "type": type(module).__name__, "kind": kind, "params": params,
-            "detail": module.extra_repr(), "folded": folded}
+    return {
+        "name": name,
+        "type": type(module).__name__,
+        "kind": kind,
+        "params": params,
+        "detail": module.extra_repr(),
+        "folded": folded,
+    }
 
 
 @torch.no_grad()
@@ -117,10 +124,16 @@ def _output_shapes(model: nn.Module, rows: list[dict[str, Any]], inputs: torch.T
         if row["folded"] is None:  # inside a neuron: its layout per call is the neuron's business
             continue
 
-        def hook(module: nn.Module, args: tuple, output: Any, name: str = row["name"],
-                 leading: int = 1 if row["folded"] else 2) -> None:
+        def hook(
+            module: nn.Module,
+            args: tuple,
+            output: Any,
+            name: str = row["name"],
+            leading: int = 1 if row["folded"] else 2,
+        ) -> None:
             if isinstance(output, torch.Tensor) and name not in shapes:
                 shapes[name] = tuple(output.shape[leading:])
+
         handles.append(modules[row["name"]].register_forward_hook(hook))
     was_training = model.training
     model.eval()
@@ -145,8 +158,10 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...] | None = None) -> d
         del row["folded"]
         by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["params"]
     total = sum(p.numel() for p in model.parameters())
-    return {"params": {"total": total, "by_kind": {k: by_kind[k] for k in sorted(by_kind) if by_kind[k]}},
-            "layers": rows}
+    return {
+        "params": {"total": total, "by_kind": {k: by_kind[k] for k in sorted(by_kind) if by_kind[k]}},
+        "layers": rows,
+    }
 
 
 def count_by_kind(model: nn.Module) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 It knows nothing of Ray, MLflow or Optuna: `report` is any callable taking a metrics dict, called once per epoch.
 """
+
 from __future__ import annotations
 
 import gc
@@ -69,8 +70,9 @@ def make_optimizer(model: nn.Module, config: Mapping[str, Any]) -> torch.optim.O
     params = list(model.parameters())
     fused = True if params and all(p.is_cuda for p in params) else None  # None: torch's own choice (CPU: for-loop)
     if config["optimizer"] == "sgd":
-        return torch.optim.SGD(params, lr=config["lr"], momentum=config["momentum"],
-                               weight_decay=config["weight_decay"], fused=fused)
+        return torch.optim.SGD(
+            params, lr=config["lr"], momentum=config["momentum"], weight_decay=config["weight_decay"], fused=fused
+        )
     optimizer_class = torch.optim.Adam if config["optimizer"] == "adam" else torch.optim.AdamW
     return optimizer_class(params, lr=config["lr"], weight_decay=config["weight_decay"], fused=fused)
 
@@ -120,14 +122,15 @@ def autocast(device: torch.device, config: Mapping[str, Any]):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device,
-             config: Mapping[str, Any]) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, config: Mapping[str, Any]
+) -> tuple[float, float]:
     """(accuracy, mean cross-entropy) over a whole split, in eval mode."""
     model.eval()
     correct = torch.zeros((), device=device)
     loss_sum = torch.zeros((), device=device)
     for start in range(0, len(x), EVAL_BATCH):
-        xb, yb = x[start:start + EVAL_BATCH], y[start:start + EVAL_BATCH]
+        xb, yb = x[start : start + EVAL_BATCH], y[start : start + EVAL_BATCH]
         with autocast(device, config):
             logits = model(xb).float()
         loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum")
@@ -159,8 +162,15 @@ class Trainer:
             network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         mode = compile_mode(config, device)
         forward = network if mode is None else torch.compile(network, mode=mode, dynamic=False)
-        return cls(network, forward, make_optimizer(network, config), device, config,
-                   drops_last_batch(config, device), _compiled=mode is not None)
+        return cls(
+            network,
+            forward,
+            make_optimizer(network, config),
+            device,
+            config,
+            drops_last_batch(config, device),
+            _compiled=mode is not None,
+        )
 
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """One optimiser step on a batch; returns the loss (a device tensor: no host sync)."""
@@ -192,7 +202,7 @@ def train_epoch(trainer: Trainer, data: DataBundle, generator: torch.Generator) 
     batch_size = config["batch_size"]
     end = len(order) - len(order) % batch_size if trainer.drop_last and len(order) >= batch_size else len(order)
     for start in range(0, end, batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         xb, yb = data.train_x[idx], data.train_y[idx]
         if augment is not None:
             xb, yb = augment(xb, yb)
@@ -245,16 +255,24 @@ def _fits(fraction: float, device: torch.device) -> bool:
     return fraction * total <= free + torch.cuda.memory_reserved(device)
 
 
-def _train(config: dict[str, Any], report: Report, env: TrialEnv, device: torch.device,
-           gpu_fraction: float | None) -> dict[str, Any]:
+def _train(
+    config: dict[str, Any], report: Report, env: TrialEnv, device: torch.device, gpu_fraction: float | None
+) -> dict[str, Any]:
     if compile_mode(config, device) is not None:
         share_compile_cache(env.cache_dir)
     if device.type == "cpu":
         torch.set_num_threads(config["threads"])
     generator = seed_everything(config["seed"])
     data = load_dataset(config, env.data_dir, env.cache_dir)
-    data = DataBundle(data.train_x.to(device), data.train_y.to(device), data.val_x.to(device),
-                      data.val_y.to(device), data.input_shape, data.num_classes, data.kind)
+    data = DataBundle(
+        data.train_x.to(device),
+        data.train_y.to(device),
+        data.val_x.to(device),
+        data.val_y.to(device),
+        data.input_shape,
+        data.num_classes,
+        data.kind,
+    )
     model = build_model(config, data.input_shape, data.num_classes).to(device)
     trainer = Trainer.build(model, device, config)  # trains `model` itself (compiled or not)
     energy_inputs = data.val_x[: config["energy.samples"]]
@@ -268,9 +286,17 @@ def _train(config: dict[str, Any], report: Report, env: TrialEnv, device: torch.
             raise TrialDiverged(f"training loss became {train_loss} in epoch {epoch + 1}")
         accuracy, val_loss = evaluate(model, data.val_x, data.val_y, device, config)
         energy = measure_energy(model, energy_inputs, config)
-        metrics = {"epoch": epoch + 1, "accuracy": accuracy, "loss": train_loss, "val_loss": val_loss,
-                   "lr": learning_rate(config, epoch), "params": params, "compile_s": trainer.compile_s,
-                   **({"gpu_fraction": gpu_fraction} if gpu_fraction is not None else {}),
-                   **energy.metrics(), "energy_layers": energy.layer_table()}
+        metrics = {
+            "epoch": epoch + 1,
+            "accuracy": accuracy,
+            "loss": train_loss,
+            "val_loss": val_loss,
+            "lr": learning_rate(config, epoch),
+            "params": params,
+            "compile_s": trainer.compile_s,
+            **({"gpu_fraction": gpu_fraction} if gpu_fraction is not None else {}),
+            **energy.metrics(),
+            "energy_layers": energy.layer_table(),
+        }
         report(metrics)
     return metrics

@@ -5,6 +5,7 @@
 - Inside `platform/`, packages depend one way (cli -> run, reporting -> study -> stores -> the leaf modules),
   `run` and `reporting` do not import each other, and no modules import each other in a circle.
 """
+
 from __future__ import annotations
 
 import ast
@@ -121,8 +122,12 @@ def test_every_platform_package_has_a_layer():
 
 
 def test_workers_never_import_the_control_plane():
-    offending = [(name, target) for name, path in modules("workers").items() for target, _ in imports(path)
-                 if target.startswith("spikesweep.platform") or target.split(".")[0] in CONTROL_PLANE_SYSTEMS]
+    offending = [
+        (name, target)
+        for name, path in modules("workers").items()
+        for target, _ in imports(path)
+        if target.startswith("spikesweep.platform") or target.split(".")[0] in CONTROL_PLANE_SYSTEMS
+    ]
     assert offending == []
 
 
@@ -149,19 +154,24 @@ def test_no_import_circles_in_platform():
 
 def test_the_checks_catch_what_they_look_for():
     """The graph helpers on a made-up graph: an upward arrow and a circle are found."""
-    graph = {"spikesweep.platform.stores.a": {"spikesweep.platform.cli.main"},
-             "spikesweep.platform.cli.main": {"spikesweep.platform.stores.a"},
-             "spikesweep.platform.run.x": {"spikesweep.platform.reporting.y"},
-             "spikesweep.platform.reporting.y": set()}
-    assert upward_arrows(graph) == [("spikesweep.platform.run.x", "spikesweep.platform.reporting.y"),
-                                    ("spikesweep.platform.stores.a", "spikesweep.platform.cli.main")]
+    graph = {
+        "spikesweep.platform.stores.a": {"spikesweep.platform.cli.main"},
+        "spikesweep.platform.cli.main": {"spikesweep.platform.stores.a"},
+        "spikesweep.platform.run.x": {"spikesweep.platform.reporting.y"},
+        "spikesweep.platform.reporting.y": set(),
+    }
+    assert upward_arrows(graph) == [
+        ("spikesweep.platform.run.x", "spikesweep.platform.reporting.y"),
+        ("spikesweep.platform.stores.a", "spikesweep.platform.cli.main"),
+    ]
     assert cycles(graph) == [["spikesweep.platform.cli.main", "spikesweep.platform.stores.a"]]
 
 
 if __name__ == "__main__":  # figures for the issue note: files, arrows, upward arrows, circles
     graph = platform_graph()
     arrows = sum(len(targets) for targets in graph.values())
-    print(f"files {len(graph)}, import arrows {arrows}, upward {len(upward_arrows(graph))}, "
-          f"circles {len(cycles(graph))}")
+    print(
+        f"files {len(graph)}, import arrows {arrows}, upward {len(upward_arrows(graph))}, circles {len(cycles(graph))}"
+    )
     for source, target in upward_arrows(graph):
         print(f"  up: {source} -> {target}")

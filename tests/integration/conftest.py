@@ -1,4 +1,5 @@
 """Integration tests: real local Ray (one instance per session), MLflow and Optuna on SQLite files in tmp homes."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,14 @@ def ray_session():
     """One local Ray for the whole session; the driver reuses it (and leaves it running) when initialized."""
     import ray
 
-    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
-             object_store_memory=100 * 2**20, ignore_reinit_error=True)
+    ray.init(
+        num_cpus=2,
+        num_gpus=0,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=100 * 2**20,
+        ignore_reinit_error=True,
+    )
     yield
     ray.shutdown()
 

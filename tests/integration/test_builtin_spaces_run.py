@@ -1,4 +1,5 @@
 """Every built-in study file's scaled-down default runs end to end (1 epoch, 1 seed, a small search budget)."""
+
 from __future__ import annotations
 
 from importlib import resources
@@ -11,8 +12,9 @@ from spikesweep.platform.stores.registry import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-NAMES = sorted(p.name[:-5] for p in resources.files("spikesweep").joinpath("search_spaces").iterdir()
-               if p.name.endswith(".yaml"))
+NAMES = sorted(
+    p.name[:-5] for p in resources.files("spikesweep").joinpath("search_spaces").iterdir() if p.name.endswith(".yaml")
+)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -21,8 +23,9 @@ def test_builtin_space_runs(ray_session, home, name, capsys):
         document = yaml.safe_load(path.read_text())
         budget = ["--n-trials", "2"] if document["design"]["kind"] == "search" else []
         epochs = max(1, (document.get("scheduler") or {}).get("grace_epochs", 1))  # ASHA needs grace <= epochs
-        status = main(["submit", str(path), "--set", f"epochs={epochs}", "--set", "energy.samples=16",
-                       "--seeds", "0", *budget])
+        status = main(
+            ["submit", str(path), "--set", f"epochs={epochs}", "--set", "energy.samples=16", "--seeds", "0", *budget]
+        )
     out = capsys.readouterr().out
     assert status == 0, out
     registry = Registry(home.registry_uri)

@@ -1,4 +1,5 @@
 """A trial whose process fails: its reason reaches Optuna in Tune's real call order (searcher first, callbacks next)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,16 +44,26 @@ def test_process_failure_reason_reaches_optuna_in_tunes_order(ray_session, tmp_p
             calls.append("callback")
             searcher.record_failure(trial.trial_id, error_from_file(trial))
 
-    study = StudyFile.model_validate({"study": "s", "base": {"epochs": 1},
-                                      "design": {"kind": "search", "sampler": "random", "n_trials": 2,
-                                                 "space": {"lr": {"log": [0.001, 0.1]}}}})
+    study = StudyFile.model_validate(
+        {
+            "study": "s",
+            "base": {"epochs": 1},
+            "design": {"kind": "search", "sampler": "random", "n_trials": 2, "space": {"lr": {"log": [0.001, 0.1]}}},
+        }
+    )
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
     searcher = make_searcher(SearchSpace(study), "s", url, {"accuracy": "max", "energy_mj": "min"}, "random", 2, 0, [])
     searcher.__class__ = RecordingSearcher
-    tuner = tune.Tuner(crashing_trainable,
-                       tune_config=tune.TuneConfig(search_alg=searcher, num_samples=2, max_concurrent_trials=1),
-                       run_config=tune.RunConfig(storage_path=str(tmp_path / "ray"), verbose=0, callbacks=[Recorder()],
-                                                 failure_config=tune.FailureConfig(max_failures=0)))
+    tuner = tune.Tuner(
+        crashing_trainable,
+        tune_config=tune.TuneConfig(search_alg=searcher, num_samples=2, max_concurrent_trials=1),
+        run_config=tune.RunConfig(
+            storage_path=str(tmp_path / "ray"),
+            verbose=0,
+            callbacks=[Recorder()],
+            failure_config=tune.FailureConfig(max_failures=0),
+        ),
+    )
     tuner.fit()
     searcher.flush_failures()
     assert calls == ["searcher", "callback", "searcher", "callback"]  # Tune's real order

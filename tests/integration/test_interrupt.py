@@ -1,4 +1,5 @@
 """Ctrl-C during `submit`: the study is marked interrupted and every finished trial is kept."""
+
 from __future__ import annotations
 
 import os
@@ -17,13 +18,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_ctrl_c_marks_the_study_interrupted_and_keeps_finished_trials(home, tmp_path):
-    study = {"study": "stop", "base": {"epochs": 3, "energy.samples": 32},
-             "design": {"kind": "grid", "factors": {"timesteps": [1, 2, 3]}}, "seeds": [0, 1, 2]}
+    study = {
+        "study": "stop",
+        "base": {"epochs": 3, "energy.samples": 32},
+        "design": {"kind": "grid", "factors": {"timesteps": [1, 2, 3]}},
+        "seeds": [0, 1, 2],
+    }
     path = tmp_path / "stop.yaml"
     path.write_text(yaml.safe_dump(study))
-    process = subprocess.Popen([sys.executable, "-m", "spikesweep", "submit", str(path)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-                               env={**os.environ, "SPIKESWEEP_HOME": str(home.root)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spikesweep", "submit", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "SPIKESWEEP_HOME": str(home.root)},
+    )
     output = []
     for line in process.stdout:
         output.append(line)

@@ -1,4 +1,5 @@
 """One hypervolume everywhere: submit, status --json, report --format json, the parent run's metric and the plot."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,14 @@ from spikesweep.platform.stores import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-STUDY = {"study": "hv", "base": {"epochs": 1, "lr": 0.05, "energy.samples": 32},
-         "design": {"kind": "grid", "factors": {"timesteps": [1, 2], "neuron.threshold": [0.5, 1.0]}},
-         "seeds": [0], "objectives": {"accuracy": "max", "energy_mj": "min"}, "resources": {"cpu": 1}}
+STUDY = {
+    "study": "hv",
+    "base": {"epochs": 1, "lr": 0.05, "energy.samples": 32},
+    "design": {"kind": "grid", "factors": {"timesteps": [1, 2], "neuron.threshold": [0.5, 1.0]}},
+    "seeds": [0],
+    "objectives": {"accuracy": "max", "energy_mj": "min"},
+    "resources": {"cpu": 1},
+}
 
 
 def test_every_place_shows_the_same_hypervolume(ray_session, home, tmp_path, capsys):
@@ -35,7 +41,7 @@ def test_every_place_shows_the_same_hypervolume(ray_session, home, tmp_path, cap
         trials = registry.trials("hv")
     client = MlflowClient(home.mlflow_uri)
     parent = client.get_run(study.mlflow_parent_run_id)
-    html = (tmp_path / "html")
+    html = tmp_path / "html"
     html.mkdir()
     local = client.download_artifacts(study.mlflow_parent_run_id, "report/pareto.html", str(html))
     title = Path(local).read_text(encoding="utf-8")

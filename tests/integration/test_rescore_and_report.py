@@ -1,4 +1,5 @@
 """After a study: the ablation report is logged to the parent run, and `rescore` rebuilds energy and the front."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,10 +12,15 @@ from spikesweep.platform.stores.registry import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-STUDY = {"study": "rescore", "description": "tiny grid for re-scoring",
-         "base": {"epochs": 1, "lr": 0.05, "energy.samples": 32},
-         "design": {"kind": "grid", "factors": {"timesteps": [1, 2]}},
-         "seeds": [0, 1], "objectives": {"accuracy": "max", "energy_mj": "min"}, "resources": {"cpu": 1}}
+STUDY = {
+    "study": "rescore",
+    "description": "tiny grid for re-scoring",
+    "base": {"epochs": 1, "lr": 0.05, "energy.samples": 32},
+    "design": {"kind": "grid", "factors": {"timesteps": [1, 2]}},
+    "seeds": [0, 1],
+    "objectives": {"accuracy": "max", "energy_mj": "min"},
+    "resources": {"cpu": 1},
+}
 
 
 def dominated(a, b) -> bool:
@@ -37,8 +43,9 @@ def test_report_is_logged_and_rescore_updates_every_store(ray_session, home, tmp
     assert {"report/report.md", "report/report.csv", "report/pareto.png"} <= artifacts
 
     assert main(["rescore", "rescore", "--preset", "horowitz45_int8", "--accounting", "full"]) == 0
-    expected = {n: (t.metrics["ops_full_acs"] * 0.03 + t.metrics["ops_full_macs"] * 0.23) * 1e-9
-                for n, t in before.items()}
+    expected = {
+        n: (t.metrics["ops_full_acs"] * 0.03 + t.metrics["ops_full_macs"] * 0.23) * 1e-9 for n, t in before.items()
+    }
     optuna_study = load_study(home.optuna_uri, "rescore")
     assert [t.number for t in optuna_study.trials] == sorted(before)
     for trial in optuna_study.trials:

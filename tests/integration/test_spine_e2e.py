@@ -1,4 +1,5 @@
 """End to end through the CLI on a tmp home: submit, the three stores, the front, export + train."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,15 @@ from spikesweep.platform.stores.registry import Registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-GRID = {"study": "e2e", "description": "tiny grid",
-        "base": {"epochs": 2, "lr": 0.05, "energy.samples": 64},
-        "design": {"kind": "grid", "factors": {"timesteps": [1, 2], "neuron.threshold": [0.5, 1.0]}},
-        "seeds": [0, 1], "objectives": {"accuracy": "max", "energy_mj": "min"}, "resources": {"cpu": 1, "gpu": 0.5}}
+GRID = {
+    "study": "e2e",
+    "description": "tiny grid",
+    "base": {"epochs": 2, "lr": 0.05, "energy.samples": 64},
+    "design": {"kind": "grid", "factors": {"timesteps": [1, 2], "neuron.threshold": [0.5, 1.0]}},
+    "seeds": [0, 1],
+    "objectives": {"accuracy": "max", "energy_mj": "min"},
+    "resources": {"cpu": 1, "gpu": 0.5},
+}
 
 
 def write(tmp_path, document: dict, name: str = "study.yaml"):
@@ -28,6 +34,7 @@ def write(tmp_path, document: dict, name: str = "study.yaml"):
 
 def non_dominated(points: dict[str, tuple[float, float]]) -> set[str]:
     """Keys of the points no other point dominates (accuracy max, energy min), computed independently."""
+
     def dominates(a, b):
         return a[0] >= b[0] and a[1] <= b[1] and (a[0] > b[0] or a[1] < b[1])
 
@@ -48,11 +55,13 @@ def test_grid_study_end_to_end(ray_session, home, tmp_path, capsys):
     assert study.resolved["base"]["epochs"] == 2
     assert len(trials) == 8 and all(t.state == "COMPLETE" for t in trials)
     assert {(t.config["timesteps"], t.config["neuron.threshold"], t.seed) for t in trials} == {
-        (tt, th, s) for tt in (1, 2) for th in (0.5, 1.0) for s in (0, 1)}
+        (tt, th, s) for tt in (1, 2) for th in (0.5, 1.0) for s in (0, 1)
+    }
 
     client = MlflowClient(home.mlflow_uri)
-    children = client.search_runs([study.mlflow_experiment_id],
-                                  f"tags.`mlflow.parentRunId` = '{study.mlflow_parent_run_id}'")
+    children = client.search_runs(
+        [study.mlflow_experiment_id], f"tags.`mlflow.parentRunId` = '{study.mlflow_parent_run_id}'"
+    )
     assert len(children) == 8
     assert {run.info.status for run in children} == {"FINISHED"}
     assert client.get_run(study.mlflow_parent_run_id).info.status == "FINISHED"
@@ -70,8 +79,9 @@ def test_grid_study_end_to_end(ray_session, home, tmp_path, capsys):
     assert [t.state.name for t in optuna_study.trials] == ["COMPLETE"] * 8
     assert sorted(t.optuna_trial_number for t in trials) == list(range(8))
     number_of_run = {t.mlflow_run_id: t.optuna_trial_number for t in trials}
-    from_mlflow = {run_id: (run.data.metrics["accuracy"], run.data.metrics["energy_mj"])
-                   for run_id, run in by_run.items()}
+    from_mlflow = {
+        run_id: (run.data.metrics["accuracy"], run.data.metrics["energy_mj"]) for run_id, run in by_run.items()
+    }
     expected_front = {number_of_run[r] for r in non_dominated(from_mlflow)}
     assert {t.number for t in optuna_study.best_trials} == expected_front
     assert client.get_run(study.mlflow_parent_run_id).data.metrics["pareto_size"] == len(expected_front)
@@ -104,10 +114,16 @@ def test_grid_study_end_to_end(ray_session, home, tmp_path, capsys):
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
 def test_failing_trial_is_fail_with_its_reason_and_the_study_completes(ray_session, home, tmp_path, capsys):
-    document = {"study": "fails", "base": {"epochs": 1, "energy.samples": 32},
-                "design": {"kind": "ablation", "baseline": {"timesteps": 1},
-                           "arms": [{"name": "on-cuda", "set": {"device": "cuda"}}]},
-                "seeds": [0]}
+    document = {
+        "study": "fails",
+        "base": {"epochs": 1, "energy.samples": 32},
+        "design": {
+            "kind": "ablation",
+            "baseline": {"timesteps": 1},
+            "arms": [{"name": "on-cuda", "set": {"device": "cuda"}}],
+        },
+        "seeds": [0],
+    }
     assert main(["submit", str(write(tmp_path, document))]) == 0
     capsys.readouterr()
     registry = Registry(home.registry_uri)
@@ -123,7 +139,8 @@ def test_failing_trial_is_fail_with_its_reason_and_the_study_completes(ray_sessi
     assert optuna_trials[failed.optuna_trial_number].state.name == "FAIL"
     assert optuna_trials[failed.optuna_trial_number].user_attrs["fail_reason"] == failed.error
     assert [t.number for t in load_study(home.optuna_uri, "fails").best_trials] == [
-        trials["baseline"].optuna_trial_number]
+        trials["baseline"].optuna_trial_number
+    ]
     client = MlflowClient(home.mlflow_uri)
     run = client.get_run(failed.mlflow_run_id)
     assert run.info.status == "FAILED" and run.data.tags["spikesweep.error"] == failed.error
@@ -144,13 +161,25 @@ def test_failing_trial_is_fail_with_its_reason_and_the_study_completes(ray_sessi
 
 def test_search_with_asha_prunes_early_stopped_trials_off_the_front(ray_session, home, tmp_path, capsys):
     good, bad = 0.05, 1e-6
-    document = {"study": "asha", "base": {"epochs": 2, "energy.samples": 32, "schedule": "constant"},
-                "design": {"kind": "search", "sampler": "random", "n_trials": 4,
-                           "space": {"lr": {"log": [1e-6, 0.1]}, "timesteps": {"int": [1, 2]}},
-                           "points_to_evaluate": [{"lr": good, "timesteps": 1}, {"lr": good, "timesteps": 2},
-                                                  {"lr": bad, "timesteps": 1}, {"lr": bad, "timesteps": 2}]},
-                "seeds": [0], "max_concurrent": 2,
-                "scheduler": {"kind": "asha", "grace_epochs": 1, "reduction_factor": 2}}
+    document = {
+        "study": "asha",
+        "base": {"epochs": 2, "energy.samples": 32, "schedule": "constant"},
+        "design": {
+            "kind": "search",
+            "sampler": "random",
+            "n_trials": 4,
+            "space": {"lr": {"log": [1e-6, 0.1]}, "timesteps": {"int": [1, 2]}},
+            "points_to_evaluate": [
+                {"lr": good, "timesteps": 1},
+                {"lr": good, "timesteps": 2},
+                {"lr": bad, "timesteps": 1},
+                {"lr": bad, "timesteps": 2},
+            ],
+        },
+        "seeds": [0],
+        "max_concurrent": 2,
+        "scheduler": {"kind": "asha", "grace_epochs": 1, "reduction_factor": 2},
+    }
     assert main(["submit", str(write(tmp_path, document)), "--json"]) == 0
     outcome = json.loads(capsys.readouterr().out)
     registry = Registry(home.registry_uri)
@@ -173,5 +202,4 @@ def test_search_with_asha_prunes_early_stopped_trials_off_the_front(ray_session,
     assert sum(outcome["counts"].values()) == 4 and outcome["hypervolume"] > 0
     client = MlflowClient(home.mlflow_uri)
     for trial in trials:
-        assert client.get_run(trial.mlflow_run_id).info.status == ("KILLED" if trial.state == "PRUNED"
-                                                                   else "FINISHED")
+        assert client.get_run(trial.mlflow_run_id).info.status == ("KILLED" if trial.state == "PRUNED" else "FINISHED")

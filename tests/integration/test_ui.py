@@ -1,4 +1,5 @@
 """`spikesweep ui` serves this home's MLflow store on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -26,18 +27,24 @@ def free_port() -> int:
 def test_ui_serves_the_homes_experiments(home, monkeypatch):
     home.create()
     experiment_id, parent = Tracker(home.mlflow_uri, home.artifacts).start_study(
-        "ui-study", "", {"design": {"kind": "grid"}})
+        "ui-study", "", {"design": {"kind": "grid"}}
+    )
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "spikesweep", "ui", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                               env={**os.environ, "SPIKESWEEP_HOME": str(home.root)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spikesweep", "ui", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "SPIKESWEEP_HOME": str(home.root)},
+    )
     try:
         body = None
         deadline = time.time() + 90
         while time.time() < deadline and process.poll() is None:
             try:
                 request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?experiment_name=ui-study")
+                    f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?experiment_name=ui-study"
+                )
                 body = json.loads(urllib.request.urlopen(request, timeout=5).read())
                 break
             except OSError:

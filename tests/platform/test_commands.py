@@ -1,4 +1,5 @@
 """Read-only commands on an empty home: clear answers, exit 2 for unknown studies, nothing created."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,8 @@ def test_train_rejects_a_bad_trial_file(empty_home, tmp_path, capsys):
     assert main(["train", str(trial)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"{trial}: config.timesteps: 0 is out of range (allowed: int in [1, 64])",
-        f"{trial}: config.colour: unknown knob (allowed: see `spikesweep knobs`)"]
+        f"{trial}: config.colour: unknown knob (allowed: see `spikesweep knobs`)",
+    ]
     trial.write_text("timesteps: 2\n")
     assert main(["train", str(trial)]) == 2
     assert "config: missing mapping of knob values" in capsys.readouterr().err

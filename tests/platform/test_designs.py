@@ -1,4 +1,5 @@
 """Design expansion: trial counts, shared baseline, paired seeds, dedup, `when:` in search spaces."""
+
 from __future__ import annotations
 
 import optuna
@@ -13,11 +14,13 @@ def study(design: dict, base: dict | None = None, seeds: list[int] | None = None
 
 
 def test_grid_is_the_full_factorial_times_seeds():
-    specs = expand(study({"kind": "grid", "factors": {"timesteps": [1, 2, 4], "optimizer": ["sgd", "adam"]}},
-                         seeds=[0, 1]))
+    specs = expand(
+        study({"kind": "grid", "factors": {"timesteps": [1, 2, 4], "optimizer": ["sgd", "adam"]}}, seeds=[0, 1])
+    )
     assert len(specs) == 12
     assert {(s.config["timesteps"], s.config["optimizer"], s.seed) for s in specs} == {
-        (t, o, seed) for t in (1, 2, 4) for o in ("sgd", "adam") for seed in (0, 1)}
+        (t, o, seed) for t in (1, 2, 4) for o in ("sgd", "adam") for seed in (0, 1)
+    }
     first = specs[0]
     assert first.arm == "timesteps=1, optimizer=sgd"
     assert first.changed == {"timesteps": 1, "optimizer": "sgd"}
@@ -30,8 +33,11 @@ def test_grid_duplicates_run_once():
 
 
 def test_ablation_baseline_once_per_seed_and_seeds_paired():
-    design = {"kind": "ablation", "baseline": {"timesteps": 2},
-              "arms": [{"name": "adam", "set": {"optimizer": "adam"}}, {"name": "T4", "set": {"timesteps": 4}}]}
+    design = {
+        "kind": "ablation",
+        "baseline": {"timesteps": 2},
+        "arms": [{"name": "adam", "set": {"optimizer": "adam"}}, {"name": "T4", "set": {"timesteps": 4}}],
+    }
     specs = expand(study(design, base={"epochs": 1}, seeds=[3, 5, 7]))
     assert len(specs) == 9
     baselines = [s for s in specs if s.arm == "baseline"]
@@ -46,8 +52,11 @@ def test_ablation_baseline_once_per_seed_and_seeds_paired():
 
 
 def test_ablation_arm_equal_to_baseline_runs_once_and_is_noted():
-    design = {"kind": "ablation", "baseline": {"timesteps": 2},
-              "arms": [{"name": "same", "set": {"timesteps": 2}}, {"name": "T1", "set": {"timesteps": 1}}]}
+    design = {
+        "kind": "ablation",
+        "baseline": {"timesteps": 2},
+        "arms": [{"name": "same", "set": {"timesteps": 2}}, {"name": "T1", "set": {"timesteps": 1}}],
+    }
     notes: list[str] = []
     specs = expand(study(design, seeds=[0, 1]), notes)
     assert sorted({s.arm for s in specs}) == ["T1", "baseline"]
@@ -56,11 +65,17 @@ def test_ablation_arm_equal_to_baseline_runs_once_and_is_noted():
 
 
 def test_leave_one_out_arm_applies_the_registered_change():
-    design = {"kind": "ablation", "baseline": {"attention": "staa", "timesteps": 2},
-              "leave_one_out": ["staa.tsrd", "staa.gc"]}
+    design = {
+        "kind": "ablation",
+        "baseline": {"attention": "staa", "timesteps": 2},
+        "leave_one_out": ["staa.tsrd", "staa.gc"],
+    }
     specs = expand(study(design))
-    assert [(s.arm, s.changed) for s in specs] == [("baseline", {}), ("w/o staa.tsrd", {"staa.tsrd_p": 0.0}),
-                                                   ("w/o staa.gc", {"staa.gc": False})]
+    assert [(s.arm, s.changed) for s in specs] == [
+        ("baseline", {}),
+        ("w/o staa.tsrd", {"staa.tsrd_p": 0.0}),
+        ("w/o staa.gc", {"staa.gc": False}),
+    ]
     design = {"kind": "ablation", "baseline": {"timesteps": 2}, "leave_one_out": ["fsta"]}
     notes: list[str] = []
     specs = expand(study(design), notes)  # the baseline has no attention: switching FSTA off changes nothing
@@ -73,17 +88,24 @@ def test_varying_knobs_are_the_design_choices():
     assert varying_knobs(specs) == {"seed": [0, 1], "timesteps": [1, 2]}
 
 
-SPACE = {"kind": "search", "n_trials": 30, "sampler": "random",
-         "space": {"optimizer": {"choice": ["sgd", "adam"]},
-                   "lr": {"log": [0.001, 0.1], "when": {"optimizer": "adam"}},
-                   "momentum": {"float": [0.5, 0.95]},
-                   "timesteps": {"int": [1, 4], "when": {"optimizer": ["sgd", "adam"]}}}}
+SPACE = {
+    "kind": "search",
+    "n_trials": 30,
+    "sampler": "random",
+    "space": {
+        "optimizer": {"choice": ["sgd", "adam"]},
+        "lr": {"log": [0.001, 0.1], "when": {"optimizer": "adam"}},
+        "momentum": {"float": [0.5, 0.95]},
+        "timesteps": {"int": [1, 4], "when": {"optimizer": ["sgd", "adam"]}},
+    },
+}
 
 
 def test_search_samples_when_knobs_only_under_their_condition():
     s = study(SPACE, base={"epochs": 1}, seeds=[0, 1, 2])
-    optuna_study = optuna.create_study(directions=["maximize", "minimize"],
-                                       sampler=optuna.samplers.RandomSampler(seed=0))
+    optuna_study = optuna.create_study(
+        directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     seen = set()
     for _ in range(30):
         trial = optuna_study.ask()

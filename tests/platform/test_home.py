@@ -1,4 +1,5 @@
 """The home: --home / SPIKESWEEP_HOME / ~/.spikesweep, store paths, URL overrides."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,5 +36,8 @@ def test_store_urls_can_point_elsewhere(tmp_path, monkeypatch):
     monkeypatch.setenv("SPIKESWEEP_REGISTRY_URI", "postgresql+psycopg2://u:p@db/registry")
     home = get_home(tmp_path)
     assert (home.mlflow_uri, home.optuna_uri, home.registry_uri) == (
-        "http://mlflow:5000", "postgresql+psycopg2://u:p@db/optuna", "postgresql+psycopg2://u:p@db/registry")
+        "http://mlflow:5000",
+        "postgresql+psycopg2://u:p@db/optuna",
+        "postgresql+psycopg2://u:p@db/registry",
+    )
     assert home.registry_exists()

@@ -33,8 +33,10 @@ def test_line_through_two_points_and_clipping():
     assert LinearFit.through([1, 2, 3], [3, 5, 7]).at(10) == pytest.approx(21.0)
 
 
-@pytest.mark.parametrize("share,expected", [(0.3, 1 / 3), (0.25, 0.25), (1 / 3, 1 / 3), (0.5, 0.5), (0.51, 1.0),
-                                            (0.01, 1 / 8), (0.0, 1 / 8), (1.7, 1.0)])
+@pytest.mark.parametrize(
+    "share,expected",
+    [(0.3, 1 / 3), (0.25, 0.25), (1 / 3, 1 / 3), (0.5, 0.5), (0.51, 1.0), (0.01, 1 / 8), (0.0, 1 / 8), (1.7, 1.0)],
+)
 def test_shares_round_up_to_a_unit_fraction(share, expected):
     assert unit_fraction(share) == pytest.approx(expected)
 
@@ -62,8 +64,14 @@ def test_memory_decides_on_a_small_gpu():
 
 
 def test_fit_from_a_probe_result():
-    probe = {"timesteps": [1, 2], "batch": 64, "peak_bytes": [1 * GIB + 640 * MIB, 1 * GIB + 1280 * MIB],
-             "step_s": [0.01064, 0.01128], "total_memory": 80 * GIB, "device": "NVIDIA H100"}
+    probe = {
+        "timesteps": [1, 2],
+        "batch": 64,
+        "peak_bytes": [1 * GIB + 640 * MIB, 1 * GIB + 1280 * MIB],
+        "step_s": [0.01064, 0.01128],
+        "total_memory": 80 * GIB,
+        "device": "NVIDIA H100",
+    }
     fit = ProbeFit.from_probe(probe)
     assert fit.memory.intercept == pytest.approx(1 * GIB) and fit.memory.slope == pytest.approx(10 * MIB)
     assert fit.step_s.intercept == pytest.approx(0.01) and fit.step_s.slope == pytest.approx(1e-5)
@@ -94,8 +102,9 @@ def test_study_file_gpu_is_auto_by_default_and_checked():
     assert Resources().gpu == "auto" and Resources(gpu=0.25).gpu == 0.25 and Resources(gpu="auto").gpu == "auto"
     for bad in (-1, "lots", True):
         problems = Problems("s.yaml")
-        check_structure({"study": "s", "design": {"kind": "grid", "factors": {"lr": [0.1]}},
-                         "resources": {"gpu": bad}}, problems)
+        check_structure(
+            {"study": "s", "design": {"kind": "grid", "factors": {"lr": [0.1]}}, "resources": {"gpu": bad}}, problems
+        )
         assert problems.errors == [f"s.yaml: resources.gpu: {bad!r} is not a GPU share (allowed: auto | a number >= 0)"]
 
 
@@ -127,8 +136,15 @@ def test_driver_probes_once_per_model_and_packs_by_timesteps(tmp_path, monkeypat
 
     def fake_probe(configs):
         probed.extend(configs)
-        return {probe_key(configs[0]): {"timesteps": [1, 2], "batch": 64, "peak_bytes": [1.625 * GIB, 2.25 * GIB],
-                                        "step_s": [0.01064, 0.01128], "total_memory": 80 * GIB}}
+        return {
+            probe_key(configs[0]): {
+                "timesteps": [1, 2],
+                "batch": 64,
+                "peak_bytes": [1.625 * GIB, 2.25 * GIB],
+                "step_s": [0.01064, 0.01128],
+                "total_memory": 80 * GIB,
+            }
+        }
 
     monkeypatch.setattr(driver, "cluster_gpus", lambda: 1.0)
     monkeypatch.setattr(driver, "probe_on_gpus", fake_probe)

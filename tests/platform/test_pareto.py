@@ -1,4 +1,5 @@
 """Optuna adapter: finished trials with categorical params and states, and their front."""
+
 from __future__ import annotations
 
 from optuna.trial import TrialState
@@ -18,8 +19,14 @@ def test_finished_trials_states_params_and_front(tmp_path):
         add_finished_trial(study, TrialState.COMPLETE, [0.95, 2.0], {"timesteps": 2, "seed": 0}, choices, {}),
         add_finished_trial(study, TrialState.COMPLETE, [0.93, 3.0], {"timesteps": 4, "seed": 0}, choices, {}),
         add_finished_trial(study, TrialState.PRUNED, None, {"timesteps": 1, "seed": 1}, choices, {}),
-        add_finished_trial(study, TrialState.FAIL, None, {"timesteps": 2, "seed": 1}, choices,
-                           {"fail_reason": "TrialDiverged: loss nan"}),
+        add_finished_trial(
+            study,
+            TrialState.FAIL,
+            None,
+            {"timesteps": 2, "seed": 1},
+            choices,
+            {"fail_reason": "TrialDiverged: loss nan"},
+        ),
     ]
     assert numbers == [0, 1, 2, 3, 4]
     reloaded = load_study(url, "s")

@@ -1,4 +1,5 @@
 """spikesweep/platform/pareto.py: the one front, reference point and hypervolume (known answers)."""
+
 from __future__ import annotations
 
 import builtins
@@ -45,8 +46,9 @@ def test_optuna_and_the_numpy_sweep_agree_on_random_sets():
         ref = pareto.reference_point(points, MAX_MIN)
         loss, ref_loss = pareto.to_minimization(points, MAX_MIN), pareto.to_minimization(ref, MAX_MIN)[0]
         assert pareto.hypervolume_2d(loss, ref_loss) == pytest.approx(compute_hypervolume(loss, ref_loss), rel=1e-12)
-        assert pareto.hypervolume(points, MAX_MIN, ref) == pytest.approx(pareto.hypervolume_2d(loss, ref_loss),
-                                                                         rel=1e-12)
+        assert pareto.hypervolume(points, MAX_MIN, ref) == pytest.approx(
+            pareto.hypervolume_2d(loss, ref_loss), rel=1e-12
+        )
 
 
 def test_points_beyond_the_reference_add_nothing():

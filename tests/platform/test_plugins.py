@@ -1,5 +1,6 @@
 """A new attention module is one file: the toy plug-in in tests/platform/plugins/ is registered, validated
 (good and bad cross-knob values) and expanded into its leave-one-out arms, with no change to spikesweep."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -65,15 +66,21 @@ def test_a_study_using_the_plugin_validates(toy, tmp_path, monkeypatch, capsys):
     assert f"{study}: ok: study 'toy_ablation', design ablation, 6 trials" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("text,expected", [
-    (ABLATION.replace("toy.window: 3", "toy.window: 6"),
-     "base.toy.window: 6 exceeds timesteps 4 (allowed: 1..4)"),
-    (ABLATION.replace("timesteps: 4", "timesteps: 2"),  # the check sees the resolved configuration
-     "base.toy.window: 3 exceeds timesteps 2 (allowed: 1..2)"),
-    (ABLATION.replace("toy.window]", "toy.windw]"),
-     "design.leave_one_out[1]: unknown submodule 'toy.windw' (allowed: dta.tna | dta.txa | fsta | staa.gc | "
-     "staa.pe | staa.step_attention | staa.tsrd | toy.gate | toy.window)"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (ABLATION.replace("toy.window: 3", "toy.window: 6"), "base.toy.window: 6 exceeds timesteps 4 (allowed: 1..4)"),
+        (
+            ABLATION.replace("timesteps: 4", "timesteps: 2"),  # the check sees the resolved configuration
+            "base.toy.window: 3 exceeds timesteps 2 (allowed: 1..2)",
+        ),
+        (
+            ABLATION.replace("toy.window]", "toy.windw]"),
+            "design.leave_one_out[1]: unknown submodule 'toy.windw' (allowed: dta.tna | dta.txa | fsta | staa.gc | "
+            "staa.pe | staa.step_attention | staa.tsrd | toy.gate | toy.window)",
+        ),
+    ],
+)
 def test_bad_values_for_the_plugin_exit_2_naming_the_knob(toy, tmp_path, monkeypatch, capsys, text, expected):
     monkeypatch.setenv("SPIKESWEEP_HOME", str(tmp_path / "home"))
     study = write(tmp_path, text)

@@ -1,4 +1,5 @@
 """The ablation report's numbers against statistics computed independently from hand-made trial records."""
+
 from __future__ import annotations
 
 import itertools
@@ -15,8 +16,15 @@ BASE = {"attention": "fsta", "fsta.dct_kernel": 7, "timesteps": 2}
 
 def record(number, arm, seed, changed, acc, energy, state="COMPLETE", fr=0.1, params=1000):
     metrics = {} if state == "FAIL" else {"accuracy": acc, "energy_mj": energy, "firing_rate": fr, "params": params}
-    return TrialRecord(number=number, arm=arm, seed=seed, changed=changed, config={**BASE, **changed, "seed": seed},
-                       state=state, metrics=metrics)
+    return TrialRecord(
+        number=number,
+        arm=arm,
+        seed=seed,
+        changed=changed,
+        config={**BASE, **changed, "seed": seed},
+        state=state,
+        metrics=metrics,
+    )
 
 
 def ablation_records() -> list[TrialRecord]:
@@ -99,8 +107,11 @@ def independent_front(points):
     """Brute force: a point is dominated if another is >= in accuracy, <= in energy, and differs."""
     front = []
     for i, (acc_i, energy_i) in enumerate(points):
-        dominated = any(acc_j >= acc_i and energy_j <= energy_i and (acc_j, energy_j) != (acc_i, energy_i)
-                        for j, (acc_j, energy_j) in enumerate(points) if j != i)
+        dominated = any(
+            acc_j >= acc_i and energy_j <= energy_i and (acc_j, energy_j) != (acc_i, energy_i)
+            for j, (acc_j, energy_j) in enumerate(points)
+            if j != i
+        )
         front.append(not dominated)
     return front
 
@@ -120,15 +131,21 @@ def test_pareto_marks_equal_an_independent_non_dominated_set():
 
 def test_pareto_marks_on_random_points_with_ties():
     rng = np.random.default_rng(3)
-    records = [record(i, f"a{i}", 0, {"timesteps": i}, float(rng.choice([0.5, 0.6, 0.7])),
-                      float(rng.choice([1.0, 2.0, 3.0]))) for i in range(40)]
+    records = [
+        record(i, f"a{i}", 0, {"timesteps": i}, float(rng.choice([0.5, 0.6, 0.7])), float(rng.choice([1.0, 2.0, 3.0])))
+        for i in range(40)
+    ]
     marks = independent_front([(r.metrics["accuracy"], r.metrics["energy_mj"]) for r in records])
     assert pareto_trials(records) == [r.number for r, on in zip(records, marks) if on]
 
 
 def test_hypervolume_of_the_report_uses_the_documented_reference_point():
-    records = [record(0, "a", 0, {}, 0.9, 3.0), record(1, "b", 0, {"timesteps": 4}, 0.8, 2.0),
-               record(2, "c", 0, {"timesteps": 8}, 0.6, 1.0), record(3, "d", 0, {"timesteps": 1}, 0.5, 2.5)]
+    records = [
+        record(0, "a", 0, {}, 0.9, 3.0),
+        record(1, "b", 0, {"timesteps": 4}, 0.8, 2.0),
+        record(2, "c", 0, {"timesteps": 8}, 0.6, 1.0),
+        record(3, "d", 0, {"timesteps": 1}, 0.5, 2.5),
+    ]
     report = build_report(records)
     # 10 % of each range beyond the worst value: accuracy 0.5 - 0.04, energy 3.0 + 0.2
     assert report.hypervolume_reference == pytest.approx({"accuracy": 0.46, "energy_mj": 3.2})
@@ -138,10 +155,15 @@ def test_hypervolume_of_the_report_uses_the_documented_reference_point():
 
 
 def test_search_trials_group_by_configuration_and_published_numbers_match():
-    records = [record(0, "search", 0, {"timesteps": 2}, 0.8, 1.0), record(1, "search", 1, {"timesteps": 2}, 0.82, 1.1),
-               record(2, "search", 0, {"timesteps": 4}, 0.85, 2.0)]
-    reference = {"setting": {"dataset": "cifar10"},
-                 "published": [{"set": {"timesteps": 4}, "accuracy_pct": 94.72}, {"arm": "nope", "accuracy_pct": 1.0}]}
+    records = [
+        record(0, "search", 0, {"timesteps": 2}, 0.8, 1.0),
+        record(1, "search", 1, {"timesteps": 2}, 0.82, 1.1),
+        record(2, "search", 0, {"timesteps": 4}, 0.85, 2.0),
+    ]
+    reference = {
+        "setting": {"dataset": "cifar10"},
+        "published": [{"set": {"timesteps": 4}, "accuracy_pct": 94.72}, {"arm": "nope", "accuracy_pct": 1.0}],
+    }
     report = build_report(records, baseline="baseline", reference=reference)
     rows = by_name(report)
     assert set(rows) == {"search #0", "search #2"}
@@ -168,8 +190,10 @@ def test_no_complete_trial_gives_an_empty_front():
 def test_pairs_by_seed_not_by_position():
     base = [record(i, "baseline", seed, {}, acc, 1.0) for i, (seed, acc) in enumerate([(5, 0.5), (6, 0.7), (7, 0.9)])]
     # the arm's trials arrive in another seed order, one seed missing from the baseline
-    arm = [record(10 + i, "arm", seed, {"timesteps": 8}, acc, 1.0)
-           for i, (seed, acc) in enumerate([(7, 0.95), (5, 0.52), (6, 0.74), (9, 0.1)])]
+    arm = [
+        record(10 + i, "arm", seed, {"timesteps": 8}, acc, 1.0)
+        for i, (seed, acc) in enumerate([(7, 0.95), (5, 0.52), (6, 0.74), (9, 0.1)])
+    ]
     stat = by_name(build_report(base + arm, baseline="baseline"))["arm"].metrics["accuracy"]
     diffs = np.array([0.52 - 0.5, 0.74 - 0.7, 0.95 - 0.9])
     assert stat.n_pairs == 3 and stat.delta == pytest.approx(diffs.mean())
@@ -186,8 +210,10 @@ def test_p_values_are_probabilities(test):
 
 
 def test_grid_cells_without_baseline():
-    records = [record(n, f"k={k},T={t}", seed, {"fsta.dct_kernel": k, "timesteps": t}, 0.5 + 0.01 * n, 1.0 + n)
-               for n, (k, t, seed) in enumerate(itertools.product([3, 5], [1, 2], [0, 1]))]
+    records = [
+        record(n, f"k={k},T={t}", seed, {"fsta.dct_kernel": k, "timesteps": t}, 0.5 + 0.01 * n, 1.0 + n)
+        for n, (k, t, seed) in enumerate(itertools.product([3, 5], [1, 2], [0, 1]))
+    ]
     report = build_report(records)
     assert len(report.rows) == 4 and all(row.metrics["accuracy"].n == 2 for row in report.rows)
     assert report.rows[0].metrics["accuracy"].mean == pytest.approx(0.505)

@@ -1,4 +1,5 @@
 """`spikesweep report STUDY`: wiring of records, baseline and reference into the report and its files."""
+
 from __future__ import annotations
 
 import csv
@@ -44,13 +45,34 @@ def test_report_json_uses_the_baseline_arm_and_the_home(stored, tmp_path, capsys
 
 def test_report_to_file_with_artifacts_and_wilcoxon(stored, tmp_path, capsys):
     out = tmp_path / "r" / "table.csv"
-    code = main(["--home", str(tmp_path), "report", "s", "--format", "csv", "--out", str(out), "--test", "wilcoxon",
-                 "--baseline", "k5", "--artifacts", str(tmp_path / "art")])
+    code = main(
+        [
+            "--home",
+            str(tmp_path),
+            "report",
+            "s",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--test",
+            "wilcoxon",
+            "--baseline",
+            "k5",
+            "--artifacts",
+            str(tmp_path / "art"),
+        ]
+    )
     assert code == 0 and capsys.readouterr().out == ""
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert rows[0]["name"] == "k5" and rows[0]["is_baseline"] == "True"
-    assert sorted(p.name for p in (tmp_path / "art").iterdir()) == \
-        ["pareto.html", "pareto.png", "report.csv", "report.json", "report.md"]
+    assert sorted(p.name for p in (tmp_path / "art").iterdir()) == [
+        "pareto.html",
+        "pareto.png",
+        "report.csv",
+        "report.json",
+        "report.md",
+    ]
 
 
 def test_report_bad_input_exits_2(stored, tmp_path, capsys):
@@ -62,11 +84,20 @@ def test_report_bad_input_exits_2(stored, tmp_path, capsys):
 
 
 def test_study_settings_from_the_resolved_study():
-    ablation = {"design": {"kind": "ablation"}, "reference": {"source": "x"},
-                "objectives": {"accuracy": "max", "params": "min"}}
+    ablation = {
+        "design": {"kind": "ablation"},
+        "reference": {"source": "x"},
+        "objectives": {"accuracy": "max", "params": "min"},
+    }
     assert study_settings(ablation, {"baseline", "a"}) == {
-        "baseline": "baseline", "reference": {"source": "x"}, "objectives": {"accuracy": "max", "params": "min"}}
+        "baseline": "baseline",
+        "reference": {"source": "x"},
+        "objectives": {"accuracy": "max", "params": "min"},
+    }
     assert study_settings({"design": {"kind": "grid"}}, {"baseline"})["baseline"] is None
-    assert study_settings(None, {"baseline", "a"}) == {"baseline": "baseline", "reference": {},
-                                                        "objectives": DEFAULT_OBJECTIVES}
+    assert study_settings(None, {"baseline", "a"}) == {
+        "baseline": "baseline",
+        "reference": {},
+        "objectives": DEFAULT_OBJECTIVES,
+    }
     assert study_settings(None, {"a"})["baseline"] is None

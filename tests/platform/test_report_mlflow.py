@@ -1,4 +1,5 @@
 """Logging the report to an MLflow run by id (real MLflow on a tmp SQLite store)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ def test_log_report_puts_table_artifacts_and_metrics_on_the_given_run(tmp_path):
     log_report(client, run_id, report, records, tmp_path / "work")
 
     logged = {f.path for f in client.list_artifacts(run_id, "report")}
-    assert {"report/report.md", "report/report.csv", "report/report.json", "report/pareto.png",
-            "report/pareto.html", "report/ablation_table.json"} <= logged
+    assert {
+        "report/report.md",
+        "report/report.csv",
+        "report/report.json",
+        "report/pareto.png",
+        "report/pareto.html",
+        "report/ablation_table.json",
+    } <= logged
     table = json.loads(open(client.download_artifacts(run_id, TABLE_FILE, str(tmp_path / "dl"))).read())
     names = table["columns"].index("name")
     accuracy = table["columns"].index("accuracy_mean")

@@ -1,4 +1,5 @@
 """Report renderers (md/csv/json parse back to the report's numbers), plots and the artifact folder."""
+
 from __future__ import annotations
 
 import csv
@@ -16,8 +17,11 @@ try:  # tests/platform as a plain folder (pytest puts it on sys.path) or as a pa
 except ImportError:
     from .test_report import ablation_records
 
-REFERENCE = {"source": "FSTA Table 6", "setting": {"dataset": "cifar10", "backbone": "resnet20"},
-             "published": [{"arm": "k3", "accuracy_pct": 92.36}, {"set": {"fsta.dct_kernel": 5}, "accuracy_pct": 92.58}]}
+REFERENCE = {
+    "source": "FSTA Table 6",
+    "setting": {"dataset": "cifar10", "backbone": "resnet20"},
+    "published": [{"arm": "k3", "accuracy_pct": 92.36}, {"set": {"fsta.dct_kernel": 5}, "accuracy_pct": 92.58}],
+}
 
 
 @pytest.fixture
@@ -66,8 +70,11 @@ def test_markdown_table_shows_the_numbers_at_display_precision(report):
         assert cells[""] == ("★" if row.pareto else "")
         assert cells["n"] == str(row.n_complete) and cells["pruned"] == str(row.n_pruned)
         acc = row.metrics["accuracy"]
-        mean, std = (float(x) for x in re.fullmatch(r"(\S+) ± (\S+)", cells["acc (%)"]).groups()) \
-            if acc.std is not None else (float(cells["acc (%)"]), None)
+        mean, std = (
+            (float(x) for x in re.fullmatch(r"(\S+) ± (\S+)", cells["acc (%)"]).groups())
+            if acc.std is not None
+            else (float(cells["acc (%)"]), None)
+        )
         assert mean == pytest.approx(acc.mean * 100, abs=0.005)
         if std is not None:
             assert std == pytest.approx(acc.std * 100, abs=0.005)
@@ -126,13 +133,20 @@ def test_a_baseline_trial_on_the_front_keeps_its_diamond_with_a_red_edge(tmp_pat
     from spikesweep.platform.reporting.records import TrialRecord
 
     def rec(number, arm, acc, energy):
-        return TrialRecord(number, arm, 0, {} if arm == "baseline" else {"timesteps": number}, {}, "COMPLETE",
-                           {"accuracy": acc, "energy_mj": energy})
+        return TrialRecord(
+            number,
+            arm,
+            0,
+            {} if arm == "baseline" else {"timesteps": number},
+            {},
+            "COMPLETE",
+            {"accuracy": acc, "energy_mj": energy},
+        )
 
     records = [rec(0, "baseline", 0.9, 1.0), rec(1, "baseline", 0.5, 3.0), rec(2, "a", 0.8, 0.5), rec(3, "b", 0.7, 2.0)]
     report = build_report(records, baseline="baseline")
     assert report.front == [0, 2]
     html = write_pareto_html(report, records, tmp_path / "p.html").read_text()
-    baseline_trace = html[html.index('"name":"baseline (2)"') - 400:html.index('"name":"baseline (2)"')]
+    baseline_trace = html[html.index('"name":"baseline (2)"') - 400 : html.index('"name":"baseline (2)"')]
     assert f'"color":["{FRONT_EDGE}","black"]' in baseline_trace
     assert '"name":"Pareto-optimal (1)"' in html and '"name":"dominated (1)"' in html

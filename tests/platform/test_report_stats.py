@@ -1,4 +1,5 @@
 """spikesweep/platform/reporting/stats.py: mean ± std and paired tests."""
+
 from __future__ import annotations
 
 import numpy as np

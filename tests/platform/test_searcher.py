@@ -1,4 +1,5 @@
 """The MO searcher: define-by-run sampling through OptunaSearch, duplicates skipped, PRUNED/FAIL/COMPLETE told."""
+
 from __future__ import annotations
 
 from spikesweep.platform.run.searcher import make_searcher
@@ -10,10 +11,14 @@ OBJECTIVES = {"accuracy": "max", "energy_mj": "min"}
 
 
 def searcher_for(tmp_path, space: dict, n_trials: int = 8, seeds: list[int] | None = None):
-    study = StudyFile.model_validate({"study": "s", "base": {"epochs": 3},
-                                      "design": {"kind": "search", "sampler": "random", "n_trials": n_trials,
-                                                 "space": space},
-                                      "seeds": seeds or [0]})
+    study = StudyFile.model_validate(
+        {
+            "study": "s",
+            "base": {"epochs": 3},
+            "design": {"kind": "search", "sampler": "random", "n_trials": n_trials, "space": space},
+            "seeds": seeds or [0],
+        }
+    )
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
     return make_searcher(SearchSpace(study), "s", url, OBJECTIVES, "random", n_trials, 0, []), url
 
@@ -35,8 +40,9 @@ def test_states_told_to_optuna(tmp_path):
         searcher.suggest(f"t{i}")
     searcher.on_trial_complete("t0", {"accuracy": 0.9, "energy_mj": 1.0, "epoch": 3})
     searcher.on_trial_complete("t1", {"accuracy": 0.5, "energy_mj": 0.5, "epoch": 1})  # stopped early
-    searcher.on_trial_complete("t2", {"accuracy": float("nan"), "energy_mj": float("nan"), "epoch": 2,
-                                      "error": "TrialDiverged: loss nan"})
+    searcher.on_trial_complete(
+        "t2", {"accuracy": float("nan"), "energy_mj": float("nan"), "epoch": 2, "error": "TrialDiverged: loss nan"}
+    )
     # Tune's order: the searcher hears of the error first, the callback brings the reason after
     searcher.on_trial_complete("t3", None, error=True)
     assert load_study(url, "s").trials[3].state.name == "RUNNING"

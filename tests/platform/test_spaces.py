@@ -1,4 +1,5 @@
 """The built-in study files (spikesweep/search_spaces/*.yaml) and `spikesweep spaces`."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,40 @@ import yaml
 from spikesweep.platform.cli import main
 from spikesweep.platform.cli.commands.spaces import builtin_names, builtin_text
 
-PAPER_SPACES = ("fsta_kernel", "fsta_combination", "staa_blocks", "staa_tsrd_p", "staa_gc_ratio", "staa_pe",
-                "dta_branches", "timesteps", "pareto_all")
+PAPER_SPACES = (
+    "fsta_kernel",
+    "fsta_combination",
+    "staa_blocks",
+    "staa_tsrd_p",
+    "staa_gc_ratio",
+    "staa_pe",
+    "dta_branches",
+    "timesteps",
+    "pareto_all",
+)
 REQUIRED = ("study", "description", "base", "design", "seeds", "objectives", "resources", "reference")
 # knobs these files may name: the core knobs and the module knobs of the FSTA / STAA / DTA issues
 MODULE_KNOBS = {
-    "fsta.dct_kernel", "fsta.combination", "fsta.compress_reduction", "fsta.freq_select", "fsta.freq_k",
-    "staa.gc", "staa.gc_ratio", "staa.gc_fusion", "staa.pe", "staa.pe_shape", "staa.pe_location",
-    "staa.step_attention", "staa.step_scale", "staa.step_form", "staa.tsrd_p", "staa.tsrd_granularity",
-    "staa.lif_param", "dta.branches", "dta.tna_kernel"}
+    "fsta.dct_kernel",
+    "fsta.combination",
+    "fsta.compress_reduction",
+    "fsta.freq_select",
+    "fsta.freq_k",
+    "staa.gc",
+    "staa.gc_ratio",
+    "staa.gc_fusion",
+    "staa.pe",
+    "staa.pe_shape",
+    "staa.pe_location",
+    "staa.step_attention",
+    "staa.step_scale",
+    "staa.step_form",
+    "staa.tsrd_p",
+    "staa.tsrd_granularity",
+    "staa.lif_param",
+    "dta.branches",
+    "dta.tna_kernel",
+}
 DOMAINS = {
     "attention": {"none", "fsta", "staa", "dta"},
     "neuron": {"generic", "fsta", "dta", "staa"},
@@ -119,16 +145,24 @@ def test_reference_gives_the_paper_setting_and_an_override(name):
             assert entry["arm"] in arms, f"{name}: published arm {entry['arm']!r} is not in the design"
         else:
             for knob, value in entry["set"].items():
-                assert value in (design.get("factors") or {}).get(knob, [data["base"].get(knob)]), \
+                assert value in (design.get("factors") or {}).get(knob, [data["base"].get(knob)]), (
                     f"{name}: published {knob}={value} is not a cell of the grid"
+                )
         numbers = {k: v for k, v in entry.items() if k not in ("arm", "set", "setting", "note", "label")}
         assert numbers and all(isinstance(v, (int, float)) for v in numbers.values())
 
 
 # Published numbers of seed-spec 2.11 / 3.11 that the files carry, pinned against typos.
-PINNED = {("fsta_kernel", "k3"): 92.36, ("fsta_kernel", "k5"): 92.58, ("fsta_kernel", "baseline"): 93.01,
-          ("fsta_combination", "parallel"): 70.83, ("fsta_combination", "serial_channel"): 72.68,
-          ("staa_blocks", "baseline"): 72.30, ("staa_blocks", "full"): 75.10, ("staa_blocks", "gc_pe_sa"): 74.78}
+PINNED = {
+    ("fsta_kernel", "k3"): 92.36,
+    ("fsta_kernel", "k5"): 92.58,
+    ("fsta_kernel", "baseline"): 93.01,
+    ("fsta_combination", "parallel"): 70.83,
+    ("fsta_combination", "serial_channel"): 72.68,
+    ("staa_blocks", "baseline"): 72.30,
+    ("staa_blocks", "full"): 75.10,
+    ("staa_blocks", "gc_pe_sa"): 74.78,
+}
 
 
 def test_pinned_published_numbers():
@@ -139,10 +173,20 @@ def test_pinned_published_numbers():
 
 def test_ablation_sizes():
     """Arms per design as the papers define them (Table 6: 3 kernels; Table 4: 6 rows; p = 0 .. 1.0; 5 ratios)."""
-    sizes = {name: 1 + len(load(name)["design"]["arms"]) for name in PAPER_SPACES
-             if load(name)["design"]["kind"] == "ablation"}
-    assert sizes == {"fsta_kernel": 3, "fsta_combination": 3, "staa_blocks": 6, "staa_tsrd_p": 11, "staa_gc_ratio": 5,
-                     "staa_pe": 6, "dta_branches": 4}
+    sizes = {
+        name: 1 + len(load(name)["design"]["arms"])
+        for name in PAPER_SPACES
+        if load(name)["design"]["kind"] == "ablation"
+    }
+    assert sizes == {
+        "fsta_kernel": 3,
+        "fsta_combination": 3,
+        "staa_blocks": 6,
+        "staa_tsrd_p": 11,
+        "staa_gc_ratio": 5,
+        "staa_pe": 6,
+        "dta_branches": 4,
+    }
     p_values = sorted(arm["set"]["staa.tsrd_p"] for arm in load("staa_tsrd_p")["design"]["arms"])
     assert p_values == pytest.approx([0.1 * i for i in range(1, 11)])
 
@@ -182,6 +226,8 @@ def test_spaces_show_unknown_name_exits_2(capsys):
 def test_listing_summaries_are_first_sentences():
     from spikesweep.platform.cli.commands.spaces import describe, first_sentence
 
-    assert first_sentence("p = 0.1, 0.2 ... 1.0 against p = 0. Default: digits.") == "p = 0.1, 0.2 ... 1.0 against p = 0."
+    assert (
+        first_sentence("p = 0.1, 0.2 ... 1.0 against p = 0. Default: digits.") == "p = 0.1, 0.2 ... 1.0 against p = 0."
+    )
     summary = describe("staa_tsrd_p")["summary"]
     assert summary.startswith("STAA: TSRD probability") and summary.endswith("(22 trials).")

@@ -1,4 +1,5 @@
 """The registry: a storage API with checked verbs, snapshots, read-only opens and its own errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,9 @@ SHA = "ab" * 32
 def started(url: str) -> Registry:
     registry = Registry(url)
     registry.create_study("s", "study: s\n", SHA, {"study": "s", "design": {"kind": "grid"}})
-    registry.mark_running("s", optuna_study_name="s", mlflow_experiment_id="1", mlflow_parent_run_id="p",
-                          ray_path="/r/s")
+    registry.mark_running(
+        "s", optuna_study_name="s", mlflow_experiment_id="1", mlflow_parent_run_id="p", ray_path="/r/s"
+    )
     return registry
 
 
@@ -30,8 +32,16 @@ def test_study_and_trials_round_trip(tmp_path):
     with started(url) as registry:
         assert registry.get_study("s").status == "running" and registry.get_study("s").started_at is not None
         for tid, t in (("t1", 1), ("t2", 2)):
-            registry.start_trial("s", tid, arm=f"timesteps={t}", seed=0, changed={"timesteps": t},
-                                 config={"timesteps": t, "seed": 0}, mlflow_run_id=f"run{t}", optuna_trial_number=None)
+            registry.start_trial(
+                "s",
+                tid,
+                arm=f"timesteps={t}",
+                seed=0,
+                changed={"timesteps": t},
+                config={"timesteps": t, "seed": 0},
+                mlflow_run_id=f"run{t}",
+                optuna_trial_number=None,
+            )
         registry.record_epoch("s", "t1", {"accuracy": 0.5, "epoch": 1})
         assert registry.trials("s")[0].metrics == {"accuracy": 0.5, "epoch": 1}
         registry.finish_trial("s", "t1", "COMPLETE", metrics={"accuracy": 0.9}, optuna_trial_number=0)
@@ -40,12 +50,17 @@ def test_study_and_trials_round_trip(tmp_path):
 
     with Registry(url, read_only=True) as again:
         study = again.require_study("s")
-        assert (study.status, study.mlflow_parent_run_id, study.resolved["design"]) == ("completed", "p",
-                                                                                        {"kind": "grid"})
+        assert (study.status, study.mlflow_parent_run_id, study.resolved["design"]) == (
+            "completed",
+            "p",
+            {"kind": "grid"},
+        )
         assert study.finished_at is not None and study.ray_path == "/r/s"
         trials = again.trials("s")
         assert [(t.ray_trial_id, t.state, t.optuna_trial_number, t.mlflow_run_id) for t in trials] == [
-            ("t1", "COMPLETE", 0, "run1"), ("t2", "FAIL", 1, "run2")]
+            ("t1", "COMPLETE", 0, "run1"),
+            ("t2", "FAIL", 1, "run2"),
+        ]
         assert trials[0].metrics == {"accuracy": 0.9} and trials[1].error == "TrialDiverged: nan"
         assert trials[0].finished_at is not None
         assert again.trial_counts("s") == {"COMPLETE": 1, "FAIL": 1}
@@ -71,11 +86,13 @@ def test_verbs_check_their_arguments_and_transitions(tmp_path):
             registry.require_study("nope")
         with pytest.raises(TrialNotFound):
             registry.record_epoch("s", "t9", {})
-        registry.start_trial("s", "t1", arm="a", seed=0, changed={}, config={}, mlflow_run_id=None,
-                             optuna_trial_number=None)
+        registry.start_trial(
+            "s", "t1", arm="a", seed=0, changed={}, config={}, mlflow_run_id=None, optuna_trial_number=None
+        )
         with pytest.raises(InvalidTransition, match="started before"):
-            registry.start_trial("s", "t1", arm="a", seed=0, changed={}, config={}, mlflow_run_id=None,
-                                 optuna_trial_number=None)
+            registry.start_trial(
+                "s", "t1", arm="a", seed=0, changed={}, config={}, mlflow_run_id=None, optuna_trial_number=None
+            )
         with pytest.raises(ValueError, match="unknown trial state 'DONE'"):
             registry.finish_trial("s", "t1", "DONE")
         with pytest.raises(InvalidTransition, match="still RUNNING"):
@@ -122,8 +139,9 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
     Registry(url).close()
     Registry(url).close()  # a second open is a no-op upgrade
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE,
-                                                               "include_name": include_name})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE, "include_name": include_name}
+        )
         assert compare_metadata(context, Base.metadata) == []
         assert connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar() == "0001"
     assert "studies" in sqlalchemy.inspect(engine).get_table_names()

@@ -1,4 +1,5 @@
 """MLflow adapter on a tmp SQLite store: parent/child runs, params = knobs read, per-epoch batches, statuses."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,13 @@ def tracker(tmp_path_factory):
 
 def test_numeric_metrics_drop_text_bools_and_the_epoch():
     assert numeric_metrics({"epoch": 2, "accuracy": 0.5, "params": 10, "error": "x", "done": True}) == {
-        "accuracy": 0.5, "params": 10.0}
+        "accuracy": 0.5,
+        "params": 10.0,
+    }
     assert numeric_metrics({"energy": {"paper": {"mj": 1}, "full": 2.5}, "layers": [1]}) == {
-        "energy.paper.mj": 1.0, "energy.full": 2.5}
+        "energy.paper.mj": 1.0,
+        "energy.full": 2.5,
+    }
 
 
 def test_parent_and_child_runs(tracker):
@@ -27,8 +32,9 @@ def test_parent_and_child_runs(tracker):
     config = resolve({"optimizer": "adam", "timesteps": 2, "seed": 3})
     child = tracker.start_trial(experiment_id, parent, "s1", "timesteps=2 seed=3", config, "timesteps=2", 3, "t1")
     tracker.log_result(child, {"epoch": 1, "accuracy": 0.5, "energy_mj": 2.0, "error": "ignored"})
-    tracker.log_result(child, {"epoch": 2, "accuracy": 0.75, "energy_mj": 1.5,
-                               "energy_layers": [{"layer": "conv1", "acs": 10.0}]})
+    tracker.log_result(
+        child, {"epoch": 2, "accuracy": 0.75, "energy_mj": 1.5, "energy_layers": [{"layer": "conv1", "acs": 10.0}]}
+    )
     tracker.end_trial(child, "FINISHED")
     failed = tracker.start_trial(experiment_id, parent, "s1", "x", config, "x", 0, "t2")
     tracker.end_trial(failed, "FAILED", "TrialDiverged: loss nan")

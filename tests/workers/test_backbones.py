@@ -1,4 +1,5 @@
 """The backbone zoo (spikesweep/workers/backbones/): parameter counts, shapes, gradients, init, stem slot."""
+
 import math
 
 import pytest
@@ -11,27 +12,52 @@ from spikesweep.workers.model import ModelParts
 from spikesweep.workers.neurons.base import SpikingNeuron
 
 ZOO = ("resnet19", "resnet20", "resnet18", "resnet34", "ms_resnet18", "ms_resnet34", "vgg13", "small_cnn")
-needs_dta = pytest.mark.skipif("dta" not in ATTENTIONS, reason="the DTA attention module (attention/dta.py, "
-                               "written on another branch) is not registered here")
+needs_dta = pytest.mark.skipif(
+    "dta" not in ATTENTIONS,
+    reason="the DTA attention module (attention/dta.py, written on another branch) is not registered here",
+)
 
 
 def count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("knobs,shape,classes,expected", [
-    ({"backbone": "resnet20", "attention": "fsta", "fsta.dct_kernel": 7, "timesteps": 4}, (3, 32, 32), 100, 11.34e6),
-    ({"backbone": "resnet20", "attention": "none", "timesteps": 4}, (3, 32, 32), 100, 11.29e6),
-    ({"backbone": "ms_resnet18", "attention": "none", "timesteps": 6}, (3, 32, 32), 10, 12.50e6),
-    ({"backbone": "ms_resnet18", "attention": "none", "timesteps": 6}, (3, 32, 32), 100, 12.55e6),
-    ({"backbone": "ms_resnet34", "attention": "none", "timesteps": 4}, (3, 224, 224), 1000, 21.80e6),
-    pytest.param({"backbone": "ms_resnet18", "attention": "dta", "neuron": "dta", "timesteps": 6}, (3, 32, 32), 10,
-                 12.99e6, marks=needs_dta),
-    pytest.param({"backbone": "ms_resnet18", "attention": "dta", "neuron": "dta", "timesteps": 6}, (3, 32, 32), 100,
-                 13.04e6, marks=needs_dta),
-    pytest.param({"backbone": "ms_resnet34", "attention": "dta", "neuron": "dta", "timesteps": 4}, (3, 224, 224),
-                 1000, 22.04e6, marks=needs_dta),
-])
+@pytest.mark.parametrize(
+    "knobs,shape,classes,expected",
+    [
+        (
+            {"backbone": "resnet20", "attention": "fsta", "fsta.dct_kernel": 7, "timesteps": 4},
+            (3, 32, 32),
+            100,
+            11.34e6,
+        ),
+        ({"backbone": "resnet20", "attention": "none", "timesteps": 4}, (3, 32, 32), 100, 11.29e6),
+        ({"backbone": "ms_resnet18", "attention": "none", "timesteps": 6}, (3, 32, 32), 10, 12.50e6),
+        ({"backbone": "ms_resnet18", "attention": "none", "timesteps": 6}, (3, 32, 32), 100, 12.55e6),
+        ({"backbone": "ms_resnet34", "attention": "none", "timesteps": 4}, (3, 224, 224), 1000, 21.80e6),
+        pytest.param(
+            {"backbone": "ms_resnet18", "attention": "dta", "neuron": "dta", "timesteps": 6},
+            (3, 32, 32),
+            10,
+            12.99e6,
+            marks=needs_dta,
+        ),
+        pytest.param(
+            {"backbone": "ms_resnet18", "attention": "dta", "neuron": "dta", "timesteps": 6},
+            (3, 32, 32),
+            100,
+            13.04e6,
+            marks=needs_dta,
+        ),
+        pytest.param(
+            {"backbone": "ms_resnet34", "attention": "dta", "neuron": "dta", "timesteps": 4},
+            (3, 224, 224),
+            1000,
+            22.04e6,
+            marks=needs_dta,
+        ),
+    ],
+)
 def test_published_parameter_counts(knobs, shape, classes, expected):
     assert count(build_model(knobs, shape, classes)) == pytest.approx(expected, rel=0.005)
 
@@ -112,8 +138,10 @@ class StemProbeParts(ModelParts):
         return self.stems[-1]
 
 
-@pytest.mark.parametrize("backbone,channels", [("resnet20", 64), ("resnet19", 128), ("resnet18", 64),
-                                               ("ms_resnet18", 64), ("ms_resnet34", 64), ("vgg13", 64)])
+@pytest.mark.parametrize(
+    "backbone,channels",
+    [("resnet20", 64), ("resnet19", 128), ("resnet18", 64), ("ms_resnet18", 64), ("ms_resnet34", 64), ("vgg13", 64)],
+)
 def test_stem_slot_gets_current_and_spikes_once(backbone, channels):
     torch.manual_seed(0)
     config = resolve({"backbone": backbone, "timesteps": 2, "neuron": "dta"})
@@ -123,7 +151,7 @@ def test_stem_slot_gets_current_and_spikes_once(backbone, channels):
     x = 3 * torch.randn(2, 2, 3, 8, 8)
     with torch.no_grad():
         first = net(x)
-        (current, spikes), = parts.stems[0].calls
+        ((current, spikes),) = parts.stems[0].calls
         assert current.shape[:3] == (2, 2, channels) and spikes.shape == current.shape
         assert torch.equal(spikes, NEURONS.get("dta")(config, channels)(current))  # the stem LIF's own output
         assert 0 < spikes.mean() < 1
@@ -138,14 +166,17 @@ def test_ms_resnet_without_stem_block_has_no_stem_neuron():
     assert len(neurons) == 2 * 8 + 1  # two per MS block, one before the read-out
 
 
-@pytest.mark.parametrize("backbone,shape,maps", [
-    ("resnet20", (3, 32, 32), [(64, 32), (64, 16), (128, 8), (256, 4), (512, 2)]),   # seed-spec 2.8
-    ("resnet19", (3, 32, 32), [(128, 32), (256, 16), (512, 8)]),
-    ("resnet18", (3, 224, 224), [(64, 112), (64, 56), (128, 28), (256, 14), (512, 7)]),
-    ("ms_resnet18", (2, 48, 48), [(64, 48), (128, 48), (256, 24), (512, 12)]),
-    ("ms_resnet34", (3, 224, 224), [(64, 56), (128, 28), (256, 14), (512, 7)]),        # DTA paper Table 1
-    ("vgg13", (3, 32, 32), [(64, 32), (128, 16), (256, 8), (512, 4), (512, 2)]),
-])
+@pytest.mark.parametrize(
+    "backbone,shape,maps",
+    [
+        ("resnet20", (3, 32, 32), [(64, 32), (64, 16), (128, 8), (256, 4), (512, 2)]),  # seed-spec 2.8
+        ("resnet19", (3, 32, 32), [(128, 32), (256, 16), (512, 8)]),
+        ("resnet18", (3, 224, 224), [(64, 112), (64, 56), (128, 28), (256, 14), (512, 7)]),
+        ("ms_resnet18", (2, 48, 48), [(64, 48), (128, 48), (256, 24), (512, 12)]),
+        ("ms_resnet34", (3, 224, 224), [(64, 56), (128, 28), (256, 14), (512, 7)]),  # DTA paper Table 1
+        ("vgg13", (3, 32, 32), [(64, 32), (128, 16), (256, 8), (512, 4), (512, 2)]),
+    ],
+)
 def test_layout_spiking_map_sizes(backbone, shape, maps):
     """The (channels, size) of the maps every spiking neuron sees, in order of first appearance."""
     from spikesweep.workers.summary import summarize

@@ -1,4 +1,5 @@
 """The dataset registry: declared specs, the data directory, digits upscaling, synthetic data, trial wiring."""
+
 import pytest
 import torch
 
@@ -8,9 +9,16 @@ from spikesweep.workers.data.base import dataset_spec
 from spikesweep.workers.data.digits import digit_images
 from spikesweep.workers.knobs import resolve, unused
 
-EXPECTED = {"digits": ("static", 10), "neuro_digits": ("event", 10), "cifar10": ("static", 10),
-            "cifar100": ("static", 100), "nmnist": ("event", 10), "dvs_gesture": ("event", 11),
-            "cifar10_dvs": ("event", 10), "synthetic": ("static", 10)}
+EXPECTED = {
+    "digits": ("static", 10),
+    "neuro_digits": ("event", 10),
+    "cifar10": ("static", 10),
+    "cifar100": ("static", 100),
+    "nmnist": ("event", 10),
+    "dvs_gesture": ("event", 11),
+    "cifar10_dvs": ("event", 10),
+    "synthetic": ("static", 10),
+}
 
 
 def test_every_dataset_declares_kind_classes_shape_and_a_description():
@@ -66,8 +74,14 @@ def test_digits_upscaling_keeps_labels_and_normalisation():
 
 
 def test_synthetic_tensors_follow_the_knobs_and_the_seed():
-    values = {"dataset": "synthetic", "synthetic.channels": 2, "synthetic.size": 4, "synthetic.classes": 3,
-              "synthetic.train_samples": 50, "synthetic.val_samples": 7}
+    values = {
+        "dataset": "synthetic",
+        "synthetic.channels": 2,
+        "synthetic.size": 4,
+        "synthetic.classes": 3,
+        "synthetic.train_samples": 50,
+        "synthetic.val_samples": 7,
+    }
     bundle = load_dataset(values)
     assert bundle.train_x.shape == (50, 2, 4, 4) and bundle.val_x.shape == (7, 2, 4, 4)
     assert bundle.num_classes == 3 and set(bundle.train_y.tolist()) <= {0, 1, 2}

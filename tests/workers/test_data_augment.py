@@ -1,4 +1,5 @@
 """Device augmentation: crop with padding, flip, cutout, cutmix; recipes; wiring into the training loop."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -23,8 +24,12 @@ def test_crop_with_padding_shifts_content_by_at_most_the_padding():
     padded = F.pad(x, (2, 2, 2, 2))
     shifts = []
     for i in range(len(x)):
-        matches = [(top, left) for top in range(5) for left in range(5)
-                   if torch.equal(out[i], padded[i, :, top:top + 6, left:left + 6])]
+        matches = [
+            (top, left)
+            for top in range(5)
+            for left in range(5)
+            if torch.equal(out[i], padded[i, :, top : top + 6, left : left + 6])
+        ]
         assert len(matches) == 1  # every output is exactly one window of the padded image
         shifts.append(matches[0])
     assert len(set(shifts)) > 4 and any(s != (2, 2) for s in shifts)

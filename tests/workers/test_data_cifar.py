@@ -1,4 +1,5 @@
 """CIFAR-10/100 from the python-pickle format: the .tar.gz as downloaded and its extracted folder."""
+
 import pickle
 import tarfile
 
@@ -58,8 +59,9 @@ def test_cifar10_extracted_folder_and_archive_give_the_same_tensors(tmp_path):
     expected = (row[1024 + 3 * 32 + 7] / 255 - mean[1]) / std[1]
     assert bundle.train_x[5, 1, 3, 7].item() == pytest.approx(expected, abs=1e-5)
     test_row = written["test_batch"][0][3]
-    assert bundle.val_x[3, 2, 31, 0].item() == pytest.approx((test_row[2048 + 31 * 32] / 255 - mean[2]) / std[2],
-                                                             abs=1e-5)
+    assert bundle.val_x[3, 2, 31, 0].item() == pytest.approx(
+        (test_row[2048 + 31 * 32] / 255 - mean[2]) / std[2], abs=1e-5
+    )
 
     archive(tmp_path / "folder", "cifar-10-batches-py", "cifar-10-python.tar.gz")
     (tmp_path / "tar").mkdir()

@@ -1,4 +1,5 @@
 """N-MNIST, DVS Gesture and CIFAR10-DVS read through the registry from tiny trees in the exact on-disk formats."""
+
 import math
 import os
 import shutil
@@ -28,7 +29,8 @@ def nmnist_record(rng, count, t_max_us=300_000):
     return raw.tobytes(), {"x": x, "y": y, "t": t, "p": p}
 
 
-def make_nmnist(root, per_class={"Train": 3, "Test": 2}, events=120):
+def make_nmnist(root, per_class=None, events=120):
+    per_class = per_class or {"Train": 3, "Test": 2}
     rng = np.random.default_rng(0)
     written = {}
     for split, count in per_class.items():
@@ -201,8 +203,15 @@ def test_frame_cache_is_built_once_reused_and_rebuilt_for_a_new_transform(tmp_pa
 def test_a_trial_trains_from_the_prepared_cache_alone(tmp_path):
     data, cache = tmp_path / "data", tmp_path / "cache"
     make_nmnist(data, {"Train": 4, "Test": 2}, events=80)
-    config = {"dataset": "nmnist", "timesteps": 2, "epochs": 1, "optimizer": "adam", "lr": 0.01,
-              "batch_size": 16, "energy.samples": 4}
+    config = {
+        "dataset": "nmnist",
+        "timesteps": 2,
+        "epochs": 1,
+        "optimizer": "adam",
+        "lr": 0.01,
+        "batch_size": 16,
+        "energy.samples": 4,
+    }
     prepare_dataset(config, data, cache)
     shutil.rmtree(data / "NMNIST")
     with pytest.raises(DatasetMissing):

@@ -1,4 +1,5 @@
 """neuro_digits: the saccade event-camera simulation over the real digits."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """DTA: T-XA, T-NA, their combination, parameter counts and the block through build_model (seed-spec 4)."""
+
 import pytest
 import torch
 from torch import nn
@@ -40,17 +41,20 @@ def test_parameter_count_matches_seed_spec_4_8():
     # T-NA: 3(D^2 + D) + 26D + 2D + 2 * 16 * D; T-XA: 3T^2 + 6 * 64^2 + 2 (D = 64 T)
     for timesteps, expected, rounded in [(4, 237_362, 0.237), (6, 491_246, 0.491)]:
         d = 64 * timesteps
-        assert 3 * (d * d + d) + 26 * d + 2 * d + 32 * d + 3 * timesteps ** 2 + 6 * 64 ** 2 + 2 == expected
+        assert 3 * (d * d + d) + 26 * d + 2 * d + 32 * d + 3 * timesteps**2 + 6 * 64**2 + 2 == expected
         assert count(DTABlock(timesteps, 64)) == expected
         assert round(expected / 1e6, 3) == rounded
 
 
-@pytest.mark.parametrize("branches,expected", [("txa", txa_params(4, 16)), ("tna", tna_params(64)),
-                                               ("both", txa_params(4, 16) + tna_params(64))])
+@pytest.mark.parametrize(
+    "branches,expected",
+    [("txa", txa_params(4, 16)), ("tna", tna_params(64)), ("both", txa_params(4, 16) + tna_params(64))],
+)
 def test_branch_variants_have_only_their_branch(branches, expected):
     assert count(DTABlock(4, 16, branches)) == expected
     assert count(DTABlock(4, 16, branches, tna_kernel=21)) == expected + (
-        0 if branches == "txa" else (49 - 1) * 64)  # the 7x7 dilated DW instead of the degenerate 1x1
+        0 if branches == "txa" else (49 - 1) * 64
+    )  # the 7x7 dilated DW instead of the degenerate 1x1
 
 
 def test_ltca_kernel_rule_and_gtca_width():
@@ -118,8 +122,9 @@ def test_block_gates_spikes_in_the_framework_layout(branches):
     assert out.shape == current.shape
     features = current.transpose(0, 1)  # DTA's own [B, T, C, H, W], time-major channels for T-NA
     tna = lambda: block.non_identical(features.reshape(batch, steps * channels, 4, 4)).reshape(features.shape)
-    attention = {"txa": lambda: block.cross(features), "tna": tna,
-                 "both": lambda: block.cross(features) * tna()}[branches]()
+    attention = {"txa": lambda: block.cross(features), "tna": tna, "both": lambda: block.cross(features) * tna()}[
+        branches
+    ]()
     assert torch.allclose(out, (torch.sigmoid(attention) * fired.transpose(0, 1)).transpose(0, 1), atol=1e-6)
     assert not out[fired == 0].any() and (out[fired == 1] > 0).all()
 

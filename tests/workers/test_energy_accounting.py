@@ -1,18 +1,59 @@
 """rescore: energy from stored counts, the papers' arithmetic and the accepted forms of counts."""
+
 import pytest
 
 from spikesweep.workers.energy.accounting import op_totals, rescore
 from spikesweep.workers.energy.presets import EnergyPreset
 
 LAYERS = [  # a per-layer table as trials log it (`energy_layers`)
-    {"kind": "ops", "layer": "conv1", "op": "Conv2d", "in_paper": True, "flops": 100.0, "acs": 0.0, "macs": 100.0,
-     "elementwise": 0.0, "spike_input": False, "input_rate": None},
-    {"kind": "ops", "layer": "conv2", "op": "Conv2d", "in_paper": True, "flops": 1000.0, "acs": 250.0, "macs": 0.0,
-     "elementwise": 0.0, "spike_input": True, "input_rate": 0.25},
-    {"kind": "ops", "layer": "attn", "op": "conv", "in_paper": False, "flops": 50.0, "acs": 0.0, "macs": 50.0,
-     "elementwise": 0.0, "spike_input": False, "input_rate": None},
-    {"kind": "ops", "layer": "lif", "op": "elementwise", "in_paper": False, "flops": 0.0, "acs": 0.0, "macs": 0.0,
-     "elementwise": 70.0, "spike_input": False, "input_rate": None},
+    {
+        "kind": "ops",
+        "layer": "conv1",
+        "op": "Conv2d",
+        "in_paper": True,
+        "flops": 100.0,
+        "acs": 0.0,
+        "macs": 100.0,
+        "elementwise": 0.0,
+        "spike_input": False,
+        "input_rate": None,
+    },
+    {
+        "kind": "ops",
+        "layer": "conv2",
+        "op": "Conv2d",
+        "in_paper": True,
+        "flops": 1000.0,
+        "acs": 250.0,
+        "macs": 0.0,
+        "elementwise": 0.0,
+        "spike_input": True,
+        "input_rate": 0.25,
+    },
+    {
+        "kind": "ops",
+        "layer": "attn",
+        "op": "conv",
+        "in_paper": False,
+        "flops": 50.0,
+        "acs": 0.0,
+        "macs": 50.0,
+        "elementwise": 0.0,
+        "spike_input": False,
+        "input_rate": None,
+    },
+    {
+        "kind": "ops",
+        "layer": "lif",
+        "op": "elementwise",
+        "in_paper": False,
+        "flops": 0.0,
+        "acs": 0.0,
+        "macs": 0.0,
+        "elementwise": 70.0,
+        "spike_input": False,
+        "input_rate": None,
+    },
     {"kind": "neuron", "layer": "lif", "firing_rate": 0.25, "neurons": 10, "steps": 4, "spikes_per_image": 10.0},
 ]
 

@@ -1,4 +1,5 @@
 """measure_energy / count_model on hand-made models whose counts are worked out by hand in the comments."""
+
 import json
 
 import pytest
@@ -127,10 +128,9 @@ class RateProbe(nn.Module):
         return self.fc(self.n2(self.pool(x)))
 
 
-IMAGE = torch.tensor([[1., -1, -1, -1],
-                      [-1, -1, -1, -1],
-                      [-1, -1, 1, 1],
-                      [-1, -1, 1, -1]])  # 4 of 16 positive; 2x2 windows: 2 of 4 hold a positive pixel
+IMAGE = torch.tensor(
+    [[1.0, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, 1, 1], [-1, -1, 1, -1]]
+)  # 4 of 16 positive; 2x2 windows: 2 of 4 hold a positive pixel
 
 
 def test_per_layer_firing_rates_and_both_averages_match_hand_counts():
@@ -195,9 +195,20 @@ def test_metrics_and_layer_table_are_flat_and_json_serialisable():
     config = resolve({"energy.preset": "horowitz45_int8"})
     report = measure_energy(toy_network(lambda: Constant(1.0)), torch.randn(3, 1, 4, 4), config)
     metrics = report.metrics()
-    expected = {"energy_mj", "energy_paper_mj", "energy_full_mj", "firing_rate", "firing_rate_weighted",
-                "ops_paper_flops", "ops_paper_acs", "ops_paper_macs", "ops_full_flops", "ops_full_acs",
-                "ops_full_macs", "ops_full_elementwise"}
+    expected = {
+        "energy_mj",
+        "energy_paper_mj",
+        "energy_full_mj",
+        "firing_rate",
+        "firing_rate_weighted",
+        "ops_paper_flops",
+        "ops_paper_acs",
+        "ops_paper_macs",
+        "ops_full_flops",
+        "ops_full_acs",
+        "ops_full_macs",
+        "ops_full_elementwise",
+    }
     assert set(metrics) == expected and all(isinstance(v, float) for v in metrics.values())
     assert metrics["energy_mj"] == pytest.approx((metrics["ops_paper_acs"] * 0.03 + 800.0 * 0.23) * 1e-9)
     assert metrics["energy_paper_mj"] == metrics["energy_mj"]

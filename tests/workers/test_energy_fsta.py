@@ -3,6 +3,7 @@
 Needs the FSTA ResNets of the model zoo. The syops counts include FSTA's 3-D average/max pooling, its temporal
 Linear W_t and the 7x7 compression conv (nn modules in the reference code) and exclude the functional DCT bank.
 """
+
 import pytest
 import torch
 
@@ -11,8 +12,10 @@ from spikesweep.workers.model import build_model
 from spikesweep.workers.registries import BACKBONES, load_plugins
 
 load_plugins()
-pytestmark = pytest.mark.skipif("resnet20" not in BACKBONES or "resnet18" not in BACKBONES,
-                                reason="needs the FSTA ResNet20/ResNet18 backbones of the model zoo (not merged yet)")
+pytestmark = pytest.mark.skipif(
+    "resnet20" not in BACKBONES or "resnet18" not in BACKBONES,
+    reason="needs the FSTA ResNet20/ResNet18 backbones of the model zoo (not merged yet)",
+)
 
 FSTA = {"attention": "fsta", "neuron": "fsta", "fsta.combination": "serial", "fsta.dct_kernel": 7}
 RESNET20_LIF_AREAS = 3 * 32 * 32 + 4 * (16 * 16 + 8 * 8 + 4 * 4 + 2 * 2)  # sum of H x W over the 19 FSTA-LIFs
@@ -48,8 +51,7 @@ def test_resnet20_cifar100_t4_matches_table5():
     assert report.full["macs"] - report.paper["macs"] == pytest.approx(7**4 * RESNET20_LIF_AREAS)
 
 
-@pytest.mark.parametrize("combination, macs", [("serial", 38.93e6), ("parallel", 38.93e6),
-                                               ("serial_channel", 41.74e6)])
+@pytest.mark.parametrize("combination, macs", [("serial", 38.93e6), ("parallel", 38.93e6), ("serial_channel", 41.74e6)])
 def test_resnet20_cifar100_t2_combination_modes_match_table4(combination, macs):
     knobs = {"backbone": "resnet20", "timesteps": 2, "fsta.combination": combination}
     report = measured(knobs, (3, 32, 32), 100, torch.randn(1, 3, 32, 32))
@@ -66,7 +68,6 @@ def test_resnet20_cifar10dvs_t10_matches_table5():
 
 @pytest.mark.slow
 def test_resnet18_imagenet_t4_matches_table5():
-    report = measured({"backbone": "resnet18", "timesteps": 4}, (3, 224, 224), 1000,
-                            torch.randn(1, 3, 224, 224))
+    report = measured({"backbone": "resnet18", "timesteps": 4}, (3, 224, 224), 1000, torch.randn(1, 3, 224, 224))
     assert report.paper["macs"] == pytest.approx(1.05e9, rel=5e-3)
     assert report.paper["flops"] == pytest.approx(7.37e9, rel=5e-3)

@@ -1,4 +1,5 @@
 """inspect_energy: per-image counts on random input, at measured or fixed firing rates, energy per preset."""
+
 import pytest
 import torch
 

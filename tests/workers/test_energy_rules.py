@@ -1,4 +1,5 @@
 """Counting rules: syops formulas on nn modules, and the dispatcher's count of the same ops run functionally."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -21,14 +22,26 @@ class Functional(nn.Module):
 
 
 CASES = {  # module, its functional twin, syops FLOPs per image by hand
-    "grouped conv + bias": (nn.Conv2d(4, 6, 3, padding=1, groups=2), lambda m, x: F.conv2d(
-        x, m.weight, m.bias, padding=1, groups=2), 9 * 2 * 6 * 36 + 6 * 36),
-    "strided conv": (nn.Conv2d(4, 8, 3, stride=2, bias=False), lambda m, x: F.conv2d(x, m.weight, stride=2),
-                     9 * 4 * 8 * 4),
-    "transposed conv": (nn.ConvTranspose2d(4, 2, 2, stride=2, bias=False),
-                        lambda m, x: F.conv_transpose2d(x, m.weight, stride=2), 4 * 4 * 2 * 144),
-    "batch norm": (nn.BatchNorm2d(4).eval(), lambda m, x: F.batch_norm(
-        x, m.running_mean, m.running_var, m.weight, m.bias), 2 * 4 * 36),
+    "grouped conv + bias": (
+        nn.Conv2d(4, 6, 3, padding=1, groups=2),
+        lambda m, x: F.conv2d(x, m.weight, m.bias, padding=1, groups=2),
+        9 * 2 * 6 * 36 + 6 * 36,
+    ),
+    "strided conv": (
+        nn.Conv2d(4, 8, 3, stride=2, bias=False),
+        lambda m, x: F.conv2d(x, m.weight, stride=2),
+        9 * 4 * 8 * 4,
+    ),
+    "transposed conv": (
+        nn.ConvTranspose2d(4, 2, 2, stride=2, bias=False),
+        lambda m, x: F.conv_transpose2d(x, m.weight, stride=2),
+        4 * 4 * 2 * 144,
+    ),
+    "batch norm": (
+        nn.BatchNorm2d(4).eval(),
+        lambda m, x: F.batch_norm(x, m.running_mean, m.running_var, m.weight, m.bias),
+        2 * 4 * 36,
+    ),
     "avg pool": (nn.AvgPool2d(2), lambda m, x: F.avg_pool2d(x, 2), 4 * 36),
     "max pool": (nn.MaxPool2d(3, 1, 1), lambda m, x: F.max_pool2d(x, 3, 1, 1), 4 * 36),
 }

@@ -1,4 +1,5 @@
 """run_trial reports both accountings, firing rates and the per-layer table, and the counts re-score exactly."""
+
 import json
 
 import pytest

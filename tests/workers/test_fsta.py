@@ -1,4 +1,5 @@
 """FSTA (spikesweep/workers/attention/fsta.py): the DCT bank, TA/SA math, modes, knobs and placement."""
+
 import math
 
 import pytest
@@ -42,7 +43,7 @@ def test_lowest_filter_gives_the_window_sum_over_k_and_keeps_hw(k):
     assert maps.shape == (1, k * k, 9, 11)  # padding (k-1)/2 keeps H x W
     channel_sum = y[0, 0].sum(0)
     r = k // 2
-    window = channel_sum[4 - r:4 + r + 1, 5 - r:5 + r + 1].sum()
+    window = channel_sum[4 - r : 4 + r + 1, 5 - r : 5 + r + 1].sum()
     assert maps[0, 0, 4, 5].item() == pytest.approx(window.item() / k, rel=1e-5)  # c(0)^2 = 1/k
 
 
@@ -102,13 +103,16 @@ def test_parallel_and_serial_differ_and_all_parameters_learn():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
-@pytest.mark.parametrize("kwargs,expected", [
-    ({"kernel": 7}, 49 * 49 + 16 + 4),                          # 2,421 (seed-spec 2.7)
-    ({"kernel": 3}, 9 * 49 + 16 + 4),
-    ({"kernel": 7, "compress_reduction": 16}, 49 * 3 * 49 + 3 * 49 + 16 + 4),
-    ({"kernel": 7, "combination": "serial_channel"}, 2421 + 64 * 64),
-    ({"kernel": 7, "frequencies": [0, 1, 7]}, 3 * 49 + 16 + 4),
-])
+@pytest.mark.parametrize(
+    "kwargs,expected",
+    [
+        ({"kernel": 7}, 49 * 49 + 16 + 4),  # 2,421 (seed-spec 2.7)
+        ({"kernel": 3}, 9 * 49 + 16 + 4),
+        ({"kernel": 7, "compress_reduction": 16}, 49 * 3 * 49 + 3 * 49 + 16 + 4),
+        ({"kernel": 7, "combination": "serial_channel"}, 2421 + 64 * 64),
+        ({"kernel": 7, "frequencies": [0, 1, 7]}, 3 * 49 + 16 + 4),
+    ],
+)
 def test_parameter_count(kwargs, expected):
     module = FSTA(channels=64, timesteps=4, **kwargs)
     assert sum(p.numel() for p in module.parameters()) == expected
@@ -117,16 +121,35 @@ def test_parameter_count(kwargs, expected):
 
 def test_frequency_selection_knobs():
     assert lowest_frequencies(3, 3) == [0, 1, 3]
-    model = build_model({"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "single",
-                         "fsta.freq_index": 5, "fsta.dct_kernel": 3}, (1, 8, 8), 3)
+    model = build_model(
+        {
+            "backbone": "small_cnn",
+            "attention": "fsta",
+            "fsta.freq_select": "single",
+            "fsta.freq_index": 5,
+            "fsta.dct_kernel": 3,
+        },
+        (1, 8, 8),
+        3,
+    )
     fsta = next(m for m in model.modules() if isinstance(m, FSTA))
     assert torch.equal(fsta.dct[:, 0], dct_bank(3)[5:6])
-    model = build_model({"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "lowfreq",
-                         "fsta.freq_k": 6, "fsta.dct_kernel": 3}, (1, 8, 8), 3)
+    model = build_model(
+        {
+            "backbone": "small_cnn",
+            "attention": "fsta",
+            "fsta.freq_select": "lowfreq",
+            "fsta.freq_k": 6,
+            "fsta.dct_kernel": 3,
+        },
+        (1, 8, 8),
+        3,
+    )
     fsta = next(m for m in model.modules() if isinstance(m, FSTA))
     assert torch.equal(fsta.dct[:, 0], dct_bank(3)[[0, 1, 3, 2, 4, 6]])
-    model = build_model({"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "topk",
-                         "fsta.freq_k": 4}, (1, 8, 8), 3)
+    model = build_model(
+        {"backbone": "small_cnn", "attention": "fsta", "fsta.freq_select": "topk", "fsta.freq_k": 4}, (1, 8, 8), 3
+    )
     fsta = next(m for m in model.modules() if isinstance(m, FSTA))
     assert torch.equal(fsta.dct[:, 0], dct_bank(7)[[3, 39, 34, 40]])  # the bank in the reference's topk order
 
@@ -145,21 +168,40 @@ def fsta_config(**knobs):
     return {**resolve({"attention": "fsta"}), **{f"fsta.{name}": value for name, value in knobs.items()}}
 
 
-@pytest.mark.parametrize("knobs,problem", [
-    ({"freq_select": "topk", "freq_k": 16, "dct_kernel": 3},
-     ("fsta.freq_select", "'topk' ranks frequencies by the reference code's 7 x 7 accuracy table, but "
-                          "fsta.dct_kernel is 3 (allowed: topk with fsta.dct_kernel 7; lowfreq, all or single with "
-                          "any kernel)")),
-    ({"freq_select": "topk", "freq_k": 50}, ("fsta.freq_k", "50 is out of range (allowed: 1..49 for fsta.dct_kernel 7)")),
-    ({"freq_select": "lowfreq", "freq_k": 10, "dct_kernel": 3},
-     ("fsta.freq_k", "10 is out of range (allowed: 1..9 for fsta.dct_kernel 3)")),
-    ({"freq_select": "single", "freq_index": 25, "dct_kernel": 5},
-     ("fsta.freq_index", "25 is out of range (allowed: 0..24 for fsta.dct_kernel 5)")),
-    ({"compress_reduction": 10, "dct_kernel": 3},
-     ("fsta.compress_reduction", "10 leaves no channel for the 9 frequencies kept (allowed: 1..9)")),
-    ({"compress_reduction_stem": 2, "freq_select": "single"},
-     ("fsta.compress_reduction_stem", "2 leaves no channel for the 1 frequencies kept (allowed: 1..1, or 0)")),
-])
+@pytest.mark.parametrize(
+    "knobs,problem",
+    [
+        (
+            {"freq_select": "topk", "freq_k": 16, "dct_kernel": 3},
+            (
+                "fsta.freq_select",
+                "'topk' ranks frequencies by the reference code's 7 x 7 accuracy table, but "
+                "fsta.dct_kernel is 3 (allowed: topk with fsta.dct_kernel 7; lowfreq, all or single with "
+                "any kernel)",
+            ),
+        ),
+        (
+            {"freq_select": "topk", "freq_k": 50},
+            ("fsta.freq_k", "50 is out of range (allowed: 1..49 for fsta.dct_kernel 7)"),
+        ),
+        (
+            {"freq_select": "lowfreq", "freq_k": 10, "dct_kernel": 3},
+            ("fsta.freq_k", "10 is out of range (allowed: 1..9 for fsta.dct_kernel 3)"),
+        ),
+        (
+            {"freq_select": "single", "freq_index": 25, "dct_kernel": 5},
+            ("fsta.freq_index", "25 is out of range (allowed: 0..24 for fsta.dct_kernel 5)"),
+        ),
+        (
+            {"compress_reduction": 10, "dct_kernel": 3},
+            ("fsta.compress_reduction", "10 leaves no channel for the 9 frequencies kept (allowed: 1..9)"),
+        ),
+        (
+            {"compress_reduction_stem": 2, "freq_select": "single"},
+            ("fsta.compress_reduction_stem", "2 leaves no channel for the 1 frequencies kept (allowed: 1..1, or 0)"),
+        ),
+    ],
+)
 def test_cross_knob_checks_name_the_knob_and_what_is_allowed(knobs, problem):
     assert check_config(fsta_config(**knobs)) == [problem]
     with pytest.raises(KnobError) as error:
@@ -181,6 +223,7 @@ def test_leave_one_out_switch_is_registered_with_fsta():
 
 def test_resnet19_reference_compression_stem_1_blocks_16():
     """The reference ResNet19 (T = 2, 10 classes) builds its block FSTA with r = 16 and its stem FSTA with r = 1."""
+
     def params(**knobs):
         model = build_model({"backbone": "resnet19", "attention": "fsta", "timesteps": 2, **knobs}, (3, 32, 32), 10)
         return sum(p.numel() for p in model.parameters()), model
@@ -194,9 +237,14 @@ def test_resnet19_reference_compression_stem_1_blocks_16():
     assert [layer.out_channels for layer in first if isinstance(layer, torch.nn.Conv2d)] == [3, 1]  # 49 -> 3 -> 1
 
 
-@pytest.mark.parametrize("values,knob", [({"fsta.dct_kernel": 4}, "fsta.dct_kernel"),
-                                         ({"fsta.combination": "chain"}, "fsta.combination"),
-                                         ({"fsta.compress_reduction": 0}, "fsta.compress_reduction")])
+@pytest.mark.parametrize(
+    "values,knob",
+    [
+        ({"fsta.dct_kernel": 4}, "fsta.dct_kernel"),
+        ({"fsta.combination": "chain"}, "fsta.combination"),
+        ({"fsta.compress_reduction": 0}, "fsta.compress_reduction"),
+    ],
+)
 def test_bad_knobs_name_themselves(values, knob):
     with pytest.raises(KnobError) as error:
         resolve(values)

@@ -1,5 +1,6 @@
 """`lif_impl: fused` (spikesweep/workers/neurons/fused.py) against the eager neurons: same spikes, membranes and
 gradients, for every paper preset, T in {1, 4}; the same energy counts; no graph break under torch.compile."""
+
 import pytest
 import torch
 
@@ -53,8 +54,13 @@ def test_fused_preset_matches_eager(name, steps):
 @pytest.mark.parametrize("surrogate", SURROGATES.names())
 @pytest.mark.parametrize("reset", ["hard", "soft"])
 def test_fused_generic_matches_eager_for_every_surrogate_and_reset(surrogate, reset):
-    knobs = {"neuron.surrogate": surrogate, "neuron.reset": reset, "neuron.decay": 0.9, "neuron.threshold": 0.7,
-             "neuron.surrogate_width": 1.3}
+    knobs = {
+        "neuron.surrogate": surrogate,
+        "neuron.reset": reset,
+        "neuron.decay": 0.9,
+        "neuron.threshold": 0.7,
+        "neuron.surrogate_width": 1.3,
+    }
     compare(*pair("generic", **knobs), random_current(4, 1.5))
 
 
@@ -83,8 +89,15 @@ def reference_membranes(neuron: LIF, current: torch.Tensor) -> torch.Tensor:
 def test_fused_membrane_is_bit_equal_in_fp32(name):
     neuron = pair(name)[0]
     current = random_current(4, 1.5)
-    _, membrane = lif_multistep(current, neuron.decay, neuron.threshold, neuron.reset == "hard", neuron.surrogate,
-                                neuron.width, return_membrane=True)
+    _, membrane = lif_multistep(
+        current,
+        neuron.decay,
+        neuron.threshold,
+        neuron.reset == "hard",
+        neuron.surrogate,
+        neuron.width,
+        return_membrane=True,
+    )
     assert torch.equal(membrane, reference_membranes(neuron, current))
 
 

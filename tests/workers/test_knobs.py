@@ -1,4 +1,5 @@
 """The knob schema: coercion, domains, defaults, unused-knob reports, cross-knob checks and the resolved Config."""
+
 import copy
 import pickle
 
@@ -16,18 +17,21 @@ def test_resolve_fills_defaults_and_coerces():
     assert set(config) == set(KNOBS)
 
 
-@pytest.mark.parametrize("name, value, fragment", [
-    ("timesteps", "4", "expected an integer, got str '4'"),
-    ("timesteps", 0, "0 is out of range (allowed: int in [1, 64])"),
-    ("timesteps", True, "expected an integer"),
-    ("optimizer", "rmsprop", "'rmsprop' is not a valid choice (allowed: 'sgd' | 'adam' | 'adamw')"),
-    ("lr", float("nan"), "expected a finite number"),
-    ("momentum", "high", "expected a number"),
-])
+@pytest.mark.parametrize(
+    "name, value, fragment",
+    [
+        ("timesteps", "4", "expected an integer, got str '4'"),
+        ("timesteps", 0, "0 is out of range (allowed: int in [1, 64])"),
+        ("timesteps", True, "expected an integer"),
+        ("optimizer", "rmsprop", "'rmsprop' is not a valid choice (allowed: 'sgd' | 'adam' | 'adamw')"),
+        ("lr", float("nan"), "expected a finite number"),
+        ("momentum", "high", "expected a number"),
+    ],
+)
 def test_bad_values_name_the_knob_and_the_domain(name, value, fragment):
     with pytest.raises(KnobError) as caught:
         resolve({name: value})
-    (problem_name, message), = caught.value.problems
+    ((problem_name, message),) = caught.value.problems
     assert problem_name == name
     assert fragment in message
 
@@ -61,8 +65,12 @@ def test_unused_knobs_are_reported():
 def test_resolve_returns_a_read_only_config_that_it_passes_through():
     config = resolve({"timesteps": 2})
     assert isinstance(config, Config) and resolve(config) is config
-    for change in (lambda c: c.__setitem__("timesteps", 3), lambda c: c.update(timesteps=3),
-                   lambda c: c.pop("timesteps"), lambda c: c.__delitem__("timesteps")):
+    for change in (
+        lambda c: c.__setitem__("timesteps", 3),
+        lambda c: c.update(timesteps=3),
+        lambda c: c.pop("timesteps"),
+        lambda c: c.__delitem__("timesteps"),
+    ):
         with pytest.raises(TypeError, match="read-only"):
             change(config)
     assert config["timesteps"] == 2

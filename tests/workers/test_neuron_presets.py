@@ -1,4 +1,5 @@
 """The paper neuron presets (spikesweep/workers/neurons/fsta.py, dta.py): spikes and surrogate gradients."""
+
 import math
 
 import pytest

@@ -1,5 +1,6 @@
 """Registries (spikesweep/workers/registry.py, registries.py): one registration shape carrying knobs,
 leave-one-out switches and cross-knob checks, declared in the schema and removed with the plug-in."""
+
 import pytest
 import torch
 
@@ -42,15 +43,18 @@ def toy_problems(config):
     return []
 
 
-TOY_KNOBS = (Knob("toy.gain", float, 2.0, "gain", low=0.0, high=10.0, when={"attention": ("toy",)}, owner="toy"),
-             Knob("toy.on", bool, True, "switch", when={"attention": ("toy",)}, owner="toy"))
+TOY_KNOBS = (
+    Knob("toy.gain", float, 2.0, "gain", low=0.0, high=10.0, when={"attention": ("toy",)}, owner="toy"),
+    Knob("toy.on", bool, True, "switch", when={"attention": ("toy",)}, owner="toy"),
+)
 
 
 def test_a_registration_declares_its_knobs_and_checks_and_takes_them_along():
     checks_before = list(CHECKS)
     with ATTENTIONS.scoped():
-        ATTENTIONS.add("toy", Doubling(), knobs=TOY_KNOBS, leave_one_out={"toy": {"toy.on": False}},
-                       checks=(toy_problems,))
+        ATTENTIONS.add(
+            "toy", Doubling(), knobs=TOY_KNOBS, leave_one_out={"toy": {"toy.on": False}}, checks=(toy_problems,)
+        )
         entry = ATTENTIONS.registration("toy")
         assert entry.knobs == TOY_KNOBS and entry.leave_one_out == {"toy": {"toy.on": False}}
         assert {"toy.gain", "toy.on"} <= set(KNOBS) and "toy" in KNOBS["attention"].choice_values()
@@ -88,13 +92,23 @@ def test_names_where_is_a_live_view():
 
 
 def test_leave_one_out_switches_live_with_their_modules():
-    assert leave_one_out_switches("staa") == {"staa.gc": {"staa.gc": False}, "staa.pe": {"staa.pe": "none"},
-                                              "staa.step_attention": {"staa.step_attention": False},
-                                              "staa.tsrd": {"staa.tsrd_p": 0.0}}
+    assert leave_one_out_switches("staa") == {
+        "staa.gc": {"staa.gc": False},
+        "staa.pe": {"staa.pe": "none"},
+        "staa.step_attention": {"staa.step_attention": False},
+        "staa.tsrd": {"staa.tsrd_p": 0.0},
+    }
     assert leave_one_out_switches("dta") == {"dta.txa": {"dta.branches": "tna"}, "dta.tna": {"dta.branches": "txa"}}
     assert leave_one_out_switches("none") == {}
-    assert sorted(leave_one_out_switches()) == ["dta.tna", "dta.txa", "fsta", "staa.gc", "staa.pe",
-                                                "staa.step_attention", "staa.tsrd"]
+    assert sorted(leave_one_out_switches()) == [
+        "dta.tna",
+        "dta.txa",
+        "fsta",
+        "staa.gc",
+        "staa.pe",
+        "staa.step_attention",
+        "staa.tsrd",
+    ]
 
 
 @pytest.mark.parametrize("attention", ATTENTIONS.names())
@@ -109,8 +123,12 @@ def test_every_switch_sets_declared_knobs_to_valid_values_that_change_the_config
 def test_staa_cross_check():
     with pytest.raises(KnobError) as error:
         resolve({"attention": "staa", "staa.lif_param": "tau_style", "staa.m_init": 0.0})
-    assert error.value.problems == [("staa.m_init", "0 makes the tau-style leak 1 - 1/M infinite (allowed: a non-zero "
-                                                    "value with staa.lif_param tau_style)")]
+    assert error.value.problems == [
+        (
+            "staa.m_init",
+            "0 makes the tau-style leak 1 - 1/M infinite (allowed: a non-zero value with staa.lif_param tau_style)",
+        )
+    ]
     assert resolve({"attention": "staa", "staa.m_init": 0.0})["staa.m_init"] == 0.0  # literal: M = 0 is allowed
 
 

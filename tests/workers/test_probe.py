@@ -1,5 +1,6 @@
 """probe_trial (spikesweep/workers/probe.py) and the GPU memory cap of run_trial (TrialEnv.gpu_fraction, the
 retry after running out of memory), on the CPU: the CUDA calls are replaced by recorders."""
+
 import pytest
 import torch
 

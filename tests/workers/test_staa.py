@@ -1,4 +1,5 @@
 """STAA: the adaptive LIF, PE, GC, Step Attention, TSRD and the STAA-LIF through build_model (seed-spec 3)."""
+
 import copy
 import math
 
@@ -52,6 +53,7 @@ def plain_copy(module: StaaLIF) -> AdaptiveLIF:
 
 # adaptive LIF ------------------------------------------------------------------------------------------------
 
+
 def test_adaptive_lif_known_trace():
     lif = NEURONS.get("staa")(resolve({}), 1)
     assert lif.coefficients.m.shape == (1, 1, 1)
@@ -79,6 +81,7 @@ def test_adaptive_lif_rectangular_surrogate_and_per_channel_coefficients():
 
 
 # submodules -------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("form", ["gate", "softmax2"])
 def test_step_attention_with_k2_is_plain_addition_at_init(form):
@@ -133,6 +136,7 @@ def test_staa_lif_at_init_is_the_plain_adaptive_lif():
 
 # PE locations --------------------------------------------------------------------------------------------------
 
+
 def test_pe_locations_enter_where_documented():
     x = current()
 
@@ -153,6 +157,7 @@ def test_pe_locations_enter_where_documented():
 
 
 # TSRD ----------------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("granularity", ["batch", "sample"])
 def test_tsrd_p0_is_the_module_without_tsrd_and_p1_is_plain_addition(granularity):
@@ -185,6 +190,7 @@ def test_tsrd_batch_draws_drop_whole_steps_with_probability_p():
 
 # parameters ----------------------------------------------------------------------------------------------------
 
+
 def staa_layer_params(c: int, t: int, r: int = 4, form: str = "gate") -> int:
     h = hidden_width(c, r)
     coefficients, pe = 2 * c, t * c
@@ -202,6 +208,7 @@ def test_parameter_count_of_one_layer(c, t, r, form):
 
 # through build_model -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("timesteps", [1, 2, 4, 6])
 def test_small_cnn_with_staa_trains_and_evaluates_deterministically(timesteps):
     torch.manual_seed(0)
@@ -216,8 +223,11 @@ def test_small_cnn_with_staa_trains_and_evaluates_deterministically(timesteps):
     grads = {name: p.grad for name, p in model.named_parameters()}
     assert all(g is None or torch.isfinite(g).all() for g in grads.values())
     # a step TSRD drops leaves PE/GC/SA of that step out of the graph; the rest always learns
-    assert all(grads[name] is not None for name in grads if "context" not in name and "aggregator" not in name
-               and "position" not in name)
+    assert all(
+        grads[name] is not None
+        for name in grads
+        if "context" not in name and "aggregator" not in name and "position" not in name
+    )
     model.eval()
     assert torch.equal(model(x), model(x))
 
@@ -225,8 +235,10 @@ def test_small_cnn_with_staa_trains_and_evaluates_deterministically(timesteps):
 def test_per_pixel_pe_is_sized_by_build_model():
     model = build_model({"attention": "staa", "staa.pe_shape": "TxCxHxW"}, (1, 8, 8), 10)
     tables = {name: p.shape for name, p in model.named_parameters() if name.endswith("position.table")}
-    assert tables == {"backbone.stem_neuron.position.table": (4, 32, 8, 8),
-                      "backbone.neuron2.position.table": (4, 64, 4, 4)}
+    assert tables == {
+        "backbone.stem_neuron.position.table": (4, 32, 8, 8),
+        "backbone.neuron2.position.table": (4, 64, 4, 4),
+    }
 
 
 def test_knobs_are_checked_and_scoped():
@@ -234,8 +246,13 @@ def test_knobs_are_checked_and_scoped():
         resolve({"attention": "staa", "staa.tsrd_p": 1.5})
     with pytest.raises(KnobError, match="staa.pe_location"):
         resolve({"attention": "staa", "staa.pe_location": "a"})
-    values = {"attention": "staa", "staa.gc": False, "staa.gc_fusion": "mul", "staa.pe": "fixed",
-              "staa.pe_shape": "TxCxHxW"}
+    values = {
+        "attention": "staa",
+        "staa.gc": False,
+        "staa.gc_fusion": "mul",
+        "staa.pe": "fixed",
+        "staa.pe_shape": "TxCxHxW",
+    }
     assert unused(values, resolve(values)) == ["staa.gc_fusion", "staa.pe_shape"]
     assert unused({"staa.tsrd_p": 0.2}, resolve({"staa.tsrd_p": 0.2})) == ["staa.tsrd_p"]
 

@@ -1,4 +1,5 @@
 """Parameter summary (spikesweep/workers/summary.py) and the `spikesweep inspect` command that prints it."""
+
 import json
 import re
 
@@ -51,8 +52,18 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_inspect_json(capsys):
-    status, out, _ = run_cli(capsys, "--set", "backbone=ms_resnet18", "--set", "timesteps=6", "--input-shape",
-                             "3,32,32", "--num-classes", "10", "--json")
+    status, out, _ = run_cli(
+        capsys,
+        "--set",
+        "backbone=ms_resnet18",
+        "--set",
+        "timesteps=6",
+        "--input-shape",
+        "3,32,32",
+        "--num-classes",
+        "10",
+        "--json",
+    )
     assert status == 0
     report = json.loads(out)
     assert report["params"]["total"] == 12_502_090
@@ -61,23 +72,39 @@ def test_inspect_json(capsys):
 
 
 def test_inspect_text_parses_values_as_yaml(capsys):
-    status, out, _ = run_cli(capsys, "--set", "attention=fsta", "--set", "fsta.dct_kernel=3", "--set",
-                             "fsta.combination=serial_channel", "--input-shape", "1,8,8", "--num-classes", "10")
+    status, out, _ = run_cli(
+        capsys,
+        "--set",
+        "attention=fsta",
+        "--set",
+        "fsta.dct_kernel=3",
+        "--set",
+        "fsta.combination=serial_channel",
+        "--input-shape",
+        "1,8,8",
+        "--num-classes",
+        "10",
+    )
     assert status == 0
     # small_cnn: two FSTA instances, 9 x 49 + 16 + 4 + C^2 each (C = 32, 64)
-    expected = 2 * (9 * 49 + 20) + 32 ** 2 + 64 ** 2
+    expected = 2 * (9 * 49 + 20) + 32**2 + 64**2
     assert re.search(rf"^  attention:fsta +{expected:,}$", out, re.MULTILINE)
     assert re.search(r"^backbone\.stem_neuron\.attention +FSTA +attention:fsta +1,485  32x8x8$", out, re.MULTILINE)
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--set", "fsta.dct_kernel=4"], "fsta.dct_kernel: 4 is not odd"),
-    (["--set", "backbone=resnet99"], "backbone: 'resnet99' is not a valid choice (allowed: 'ms_resnet18'"),
-    (["--set", "fsta.combintion=serial"], "did you mean 'fsta.combination'"),
-    (["--set", "attention=fsta", "--set", "fsta.freq_select=topk", "--set", "fsta.freq_k=60"],
-     "fsta.freq_k: 60 is out of range (allowed: 1..49"),
-    (["--set", "timesteps"], "expected KNOB=VALUE"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--set", "fsta.dct_kernel=4"], "fsta.dct_kernel: 4 is not odd"),
+        (["--set", "backbone=resnet99"], "backbone: 'resnet99' is not a valid choice (allowed: 'ms_resnet18'"),
+        (["--set", "fsta.combintion=serial"], "did you mean 'fsta.combination'"),
+        (
+            ["--set", "attention=fsta", "--set", "fsta.freq_select=topk", "--set", "fsta.freq_k=60"],
+            "fsta.freq_k: 60 is out of range (allowed: 1..49",
+        ),
+        (["--set", "timesteps"], "expected KNOB=VALUE"),
+    ],
+)
 def test_inspect_bad_input_exits_2_naming_the_knob(capsys, args, needle):
     status, out, err = run_cli(capsys, *args, "--input-shape", "3,8,8", "--num-classes", "10")
     assert status == 2 and out == ""

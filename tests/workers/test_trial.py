@@ -1,4 +1,5 @@
 """run_trial: the per-epoch report contract, learning-rate schedule and exact CPU reproducibility."""
+
 import math
 
 import pytest

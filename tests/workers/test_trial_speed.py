@@ -1,5 +1,6 @@
 """The speed knobs of run_trial (spikesweep/workers/trial.py): compile, last_batch, lif_impl, channels_last, the
 shared Inductor cache and the fused optimiser; each changes how fast a trial trains, not what it learns."""
+
 import os
 import socket
 

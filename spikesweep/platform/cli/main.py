@@ -1,5 +1,6 @@
 """The `spikesweep` command line. Each sub-command is one module in `platform/cli/commands/` exposing
 `register(subparsers)`, which adds its parser and sets `func(args) -> int` (the exit status)."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,7 @@ examples:
 def add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """--home and -v, accepted before or after the sub-command (after it, they only override when given)."""
     suppress = {} if defaults else {"default": argparse.SUPPRESS}
-    parser.add_argument("--home", help="where the stores live (default: $SPIKESWEEP_HOME or ~/.spikesweep)",
-                        **suppress)
+    parser.add_argument("--home", help="where the stores live (default: $SPIKESWEEP_HOME or ~/.spikesweep)", **suppress)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output", **suppress)
 
 
@@ -36,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         installed = version("spikesweep")
     except PackageNotFoundError:
         installed = "unknown (not installed)"
-    parser = argparse.ArgumentParser(prog="spikesweep", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="spikesweep", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_global_options(parser, defaults=True)
     parser.add_argument("--version", action="version", version=f"spikesweep {installed}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -52,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if args.home:
         os.environ["SPIKESWEEP_HOME"] = args.home
     if not getattr(args, "func", None):

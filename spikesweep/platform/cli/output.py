@@ -1,4 +1,5 @@
 """Terminal output shared by the commands: plain tables and the one-line progress display."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 
 def format_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A plain text table (numbers to 4 significant digits)."""
+
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return f"{value:.4g}"
@@ -21,5 +23,7 @@ def format_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 def progress_line(progress: Any) -> str:
     """One line of study progress: trials done / running / failed / stopped early, best accuracy, front size."""
     best = f"{progress.best_accuracy:.4f}" if progress.best_accuracy is not None else "-"
-    return (f"[{progress.done}/{progress.total} done, {progress.running} running, {progress.failed} failed, "
-            f"{progress.pruned} stopped early] best accuracy {best}, front {len(progress.front)}")
+    return (
+        f"[{progress.done}/{progress.total} done, {progress.running} running, {progress.failed} failed, "
+        f"{progress.pruned} stopped early] best accuracy {best}, front {len(progress.front)}"
+    )

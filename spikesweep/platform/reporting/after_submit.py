@@ -1,4 +1,5 @@
 """The ablation report at the end of `submit`: printed, and logged to the study's MLflow parent run."""
+
 from __future__ import annotations
 
 import tempfile

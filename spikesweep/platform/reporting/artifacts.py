@@ -1,4 +1,5 @@
 """Write the ablation report and its plots to a folder (the driver logs that folder to the MLflow parent run)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

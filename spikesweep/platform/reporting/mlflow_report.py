@@ -1,4 +1,5 @@
 """Log the ablation report to an MLflow run given by id (the driver, the only writer, owns the run)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -13,7 +14,9 @@ ARTIFACT_PATH = "report"
 TABLE_FILE = "report/ablation_table.json"
 
 
-def log_report(client, run_id: str, report: AblationReport, records: Iterable[TrialRecord], work_dir: Path) -> list[Path]:
+def log_report(
+    client, run_id: str, report: AblationReport, records: Iterable[TrialRecord], work_dir: Path
+) -> list[Path]:
     """Write the artifacts into `work_dir`, log them under `report/` of run `run_id`, log the rows as an
     MLflow table and the front's size and hypervolume as metrics. `client` is an `mlflow.MlflowClient`.
     """

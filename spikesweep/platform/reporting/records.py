@@ -1,4 +1,5 @@
 """The trial record: what the report, export and status views read about one finished (or running) trial."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,10 +71,22 @@ def _records(home: Any, row: Study, trials: list[Trial]) -> list[TrialRecord]:
         optuna_trial = frozen.get(number) if number is not None else None
         state = optuna_trial.state.name if optuna_trial is not None else trial.state
         error = trial.error or (optuna_trial.user_attrs.get(FAIL_REASON) if optuna_trial is not None else None)
-        metrics = {k: float(v) for k, v in trial.metrics.items()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        records.append(TrialRecord(number=number if number is not None else -1, arm=trial.arm, seed=trial.seed,
-                                   changed=dict(trial.changed), config=dict(trial.config), state=state,
-                                   metrics=metrics, pareto=number in pareto, mlflow_run_id=trial.mlflow_run_id,
-                                   ray_trial_id=trial.ray_trial_id, error=error))
+        metrics = {
+            k: float(v) for k, v in trial.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
+        records.append(
+            TrialRecord(
+                number=number if number is not None else -1,
+                arm=trial.arm,
+                seed=trial.seed,
+                changed=dict(trial.changed),
+                config=dict(trial.config),
+                state=state,
+                metrics=metrics,
+                pareto=number in pareto,
+                mlflow_run_id=trial.mlflow_run_id,
+                ray_trial_id=trial.ray_trial_id,
+                error=error,
+            )
+        )
     return sorted(records, key=lambda r: (r.number < 0, r.number))

@@ -1,4 +1,5 @@
 """Renderers of the ablation report: Markdown for people, CSV and JSON for scripts (full precision)."""
+
 from __future__ import annotations
 
 import csv
@@ -12,8 +13,19 @@ from typing import Any
 from .report import AblationReport, ReportRow
 
 FORMATS = ("md", "csv", "json")
-ROW_FIELDS = ("name", "arm", "change", "is_baseline", "n_complete", "n_pruned", "n_failed", "n_running", "seeds",
-              "pareto", "n_on_front")
+ROW_FIELDS = (
+    "name",
+    "arm",
+    "change",
+    "is_baseline",
+    "n_complete",
+    "n_pruned",
+    "n_failed",
+    "n_running",
+    "seeds",
+    "pareto",
+    "n_on_front",
+)
 STAT_FIELDS = ("mean", "std", "delta", "p_value", "n_pairs")
 
 
@@ -76,8 +88,12 @@ def to_csv(report: AblationReport) -> str:
 
 
 # Markdown: (column title, metric, scale); means show 4 significant digits, std and delta the same decimals
-MD_METRICS = (("acc (%)", "accuracy", 100.0), ("energy (mJ)", "energy_mj", 1.0),
-              ("firing rate", "firing_rate", 1.0), ("params", "params", 1.0))
+MD_METRICS = (
+    ("acc (%)", "accuracy", 100.0),
+    ("energy (mJ)", "energy_mj", 1.0),
+    ("firing rate", "firing_rate", 1.0),
+    ("params", "params", 1.0),
+)
 MD_DELTAS = (("Δacc (pp)", "accuracy"), ("Δenergy (mJ)", "energy_mj"))
 SIGNIFICANT = 4
 P_TITLES = {"accuracy": "p (acc)", "energy_mj": "p (energy)"}
@@ -86,13 +102,17 @@ P_TITLES = {"accuracy": "p (acc)", "energy_mj": "p (energy)"}
 def to_markdown(report: AblationReport) -> str:
     """A header (study, baseline, test, hypervolume, reference setting) and the table; ★ marks Pareto rows."""
     lines = [f"# Ablation report: {report.study or 'study'}", ""]
-    lines.append(f"- baseline: {report.baseline or '(none)'}; paired test: "
-                 f"{'paired t-test' if report.test == 't' else 'Wilcoxon signed-rank'} over seeds")
+    lines.append(
+        f"- baseline: {report.baseline or '(none)'}; paired test: "
+        f"{'paired t-test' if report.test == 't' else 'Wilcoxon signed-rank'} over seeds"
+    )
     objectives = ", ".join(f"{k} ({v})" for k, v in report.objectives.items())
     if report.hypervolume is not None:
         ref = ", ".join(f"{k} = {v:.6g}" for k, v in report.hypervolume_reference.items())
-        lines.append(f"- Pareto front ({objectives}): {len(report.front)} trial(s); hypervolume "
-                     f"{report.hypervolume:.6g} (reference point: {ref})")
+        lines.append(
+            f"- Pareto front ({objectives}): {len(report.front)} trial(s); hypervolume "
+            f"{report.hypervolume:.6g} (reference point: {ref})"
+        )
     else:
         lines.append(f"- Pareto front ({objectives}): no COMPLETE trial")
     setting = report.reference.get("setting")
@@ -115,12 +135,19 @@ def to_markdown(report: AblationReport) -> str:
     if report.notes:
         lines += ["", *[f"- note: {note}" for note in report.notes]]
     tested = {metric for _, metric in MD_DELTAS}
-    notes = [f"{row.name}, {metric}: {stat.note}" for row in report.rows for metric, stat in row.metrics.items()
-             if stat.note and metric in tested]
+    notes = [
+        f"{row.name}, {metric}: {stat.note}"
+        for row in report.rows
+        for metric, stat in row.metrics.items()
+        if stat.note and metric in tested
+    ]
     if notes:
         lines += ["", *[f"- {note}" for note in notes]]
-    lines += ["", "★ = at least one trial of the row is on the Pareto front; mean ± sample std (ddof 1) over "
-              "COMPLETE trials; Δ = mean paired difference vs the baseline (same seed)."]
+    lines += [
+        "",
+        "★ = at least one trial of the row is on the Pareto front; mean ± sample std (ddof 1) over "
+        "COMPLETE trials; Δ = mean paired difference vs the baseline (same seed).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -132,8 +159,12 @@ def decimals(value: float, significant: int = SIGNIFICANT) -> int:
 
 
 def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
-    cells = ["★" if row.pareto else "", f"**{row.name}**" if row.is_baseline else row.name,
-             row.change.replace("|", "\\|"), str(row.n_complete)]
+    cells = [
+        "★" if row.pareto else "",
+        f"**{row.name}**" if row.is_baseline else row.name,
+        row.change.replace("|", "\\|"),
+        str(row.n_complete),
+    ]
     for _, metric, scale in MD_METRICS:
         stat = row.metrics.get(metric)
         if stat is None or stat.mean is None:
@@ -141,8 +172,9 @@ def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
             places = SIGNIFICANT - 1
         else:
             places = decimals(stat.mean * scale)
-            cells.append(f"{stat.mean * scale:.{places}f}"
-                         + ("" if stat.std is None else f" ± {stat.std * scale:.{places}f}"))
+            cells.append(
+                f"{stat.mean * scale:.{places}f}" + ("" if stat.std is None else f" ± {stat.std * scale:.{places}f}")
+            )
         if any(delta_metric == metric for _, delta_metric in MD_DELTAS):
             delta = stat.delta if stat is not None else None
             cells.append(f"{delta * scale:+.{places}f}" if delta is not None else "-")

@@ -5,6 +5,7 @@ Pareto mark; plus the per-trial front and its hypervolume.
 Only COMPLETE trials enter the statistics; PRUNED, FAIL and RUNNING trials are counted in their own columns.
 Rendering (Markdown, CSV, JSON) lives in `report_render`, plots in `report_plots`.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,14 +49,14 @@ class ReportRow:
     changed: dict[str, Any]
     is_baseline: bool
     trials: list[int]
-    seeds: list[int]                      # seeds of the COMPLETE trials
+    seeds: list[int]  # seeds of the COMPLETE trials
     n_complete: int = 0
     n_pruned: int = 0
     n_failed: int = 0
     n_running: int = 0
     metrics: dict[str, MetricStats] = field(default_factory=dict)
-    reference: dict[str, Any] = field(default_factory=dict)   # the published numbers matched to this row
-    pareto: bool = False                  # any of its COMPLETE trials is on the per-trial front
+    reference: dict[str, Any] = field(default_factory=dict)  # the published numbers matched to this row
+    pareto: bool = False  # any of its COMPLETE trials is on the per-trial front
     n_on_front: int = 0
 
     @property
@@ -75,16 +76,23 @@ class AblationReport:
     test: str
     objectives: dict[str, str]
     rows: list[ReportRow]
-    front: list[int]                      # trial numbers of the non-dominated COMPLETE trials
+    front: list[int]  # trial numbers of the non-dominated COMPLETE trials
     hypervolume: float | None
     hypervolume_reference: dict[str, float]
-    reference: dict[str, Any] = field(default_factory=dict)   # the study file's reference section
+    reference: dict[str, Any] = field(default_factory=dict)  # the study file's reference section
     notes: list[str] = field(default_factory=list)
 
 
-def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
-                 reference: Mapping[str, Any] | None = None, *, study: str | None = None, test: str = "t",
-                 objectives: Mapping[str, str] | None = None, metrics: Sequence[str] = METRICS) -> AblationReport:
+def build_report(
+    records: Iterable[TrialRecord],
+    baseline: str | None = None,
+    reference: Mapping[str, Any] | None = None,
+    *,
+    study: str | None = None,
+    test: str = "t",
+    objectives: Mapping[str, str] | None = None,
+    metrics: Sequence[str] = METRICS,
+) -> AblationReport:
     """Build the ablation report from the trial records of one study.
 
     The front and hypervolume come from `platform.pareto` over the COMPLETE trials' metrics.
@@ -111,33 +119,53 @@ def build_report(records: Iterable[TrialRecord], baseline: str | None = None,
     for group in groups:
         is_baseline = bool(base_group) and group is base_group[0]
         complete = [r for r in group if r.state == "COMPLETE"]
-        row = ReportRow(name=_row_name(group, groups), arm=group[0].arm, changed=_changed(group[0]),
-                        is_baseline=is_baseline, trials=[r.number for r in group],
-                        seeds=sorted({r.seed for r in complete}), n_complete=len(complete))
+        row = ReportRow(
+            name=_row_name(group, groups),
+            arm=group[0].arm,
+            changed=_changed(group[0]),
+            is_baseline=is_baseline,
+            trials=[r.number for r in group],
+            seeds=sorted({r.seed for r in complete}),
+            n_complete=len(complete),
+        )
         for record in group:
             if record.state in COUNTED_STATES:
                 setattr(row, COUNTED_STATES[record.state], getattr(row, COUNTED_STATES[record.state]) + 1)
         by_seed = _values_by_seed(group)
         for metric in metrics:
             summary = stats.summarize([r.metrics.get(metric) for r in complete])
-            paired = (stats.paired_test(base_by_seed.get(metric, {}), by_seed.get(metric, {}), test)
-                      if base_group and not is_baseline else None)
+            paired = (
+                stats.paired_test(base_by_seed.get(metric, {}), by_seed.get(metric, {}), test)
+                if base_group and not is_baseline
+                else None
+            )
             row.metrics[metric] = MetricStats(
-                summary.n, summary.mean, summary.std,
-                *((paired.delta, paired.p_value, paired.n_pairs, paired.note) if paired else ()))
+                summary.n,
+                summary.mean,
+                summary.std,
+                *((paired.delta, paired.p_value, paired.n_pairs, paired.note) if paired else ()),
+            )
         row.n_on_front = sum(r.number in on_front for r in complete)
         row.pareto = row.n_on_front > 0
         rows.append(row)
     rows.sort(key=lambda row: (not row.is_baseline, min(row.trials)))
     reference = dict(reference or {})
     _attach_published(rows, groups, reference.get("published") or [], notes)
-    return AblationReport(study=study, baseline=baseline, test=test, objectives=objectives, rows=rows,
-                          front=front, hypervolume=hv, hypervolume_reference=hv_ref, reference=reference,
-                          notes=notes)
+    return AblationReport(
+        study=study,
+        baseline=baseline,
+        test=test,
+        objectives=objectives,
+        rows=rows,
+        front=front,
+        hypervolume=hv,
+        hypervolume_reference=hv_ref,
+        reference=reference,
+        notes=notes,
+    )
 
 
-def front_summary(records: Iterable[TrialRecord], objectives: Mapping[str, str]
-                  ) -> tuple[list[int], float | None]:
+def front_summary(records: Iterable[TrialRecord], objectives: Mapping[str, str]) -> tuple[list[int], float | None]:
     """The front's trial numbers and its hypervolume (None without a completed trial), as the report has them."""
     front, hypervolume, _ = _front(list(records), dict(objectives))
     return front, hypervolume
@@ -148,24 +176,26 @@ def pareto_trials(records: Iterable[TrialRecord], objectives: Mapping[str, str] 
     return _front(list(records), dict(objectives or DEFAULT_OBJECTIVES))[0]
 
 
-def objective_points(records: Iterable[TrialRecord], objectives: Mapping[str, str]
-                     ) -> tuple[list[TrialRecord], np.ndarray]:
+def objective_points(
+    records: Iterable[TrialRecord], objectives: Mapping[str, str]
+) -> tuple[list[TrialRecord], np.ndarray]:
     """The COMPLETE trials with every objective finite, and their objective values [N, n_objectives]."""
-    kept = [r for r in records if r.state == "COMPLETE"
-            and all(_finite(r.metrics.get(name)) for name in objectives)]
+    kept = [r for r in records if r.state == "COMPLETE" and all(_finite(r.metrics.get(name)) for name in objectives)]
     points = np.array([[r.metrics[name] for name in objectives] for r in kept], dtype=float)
     return kept, points.reshape(len(kept), len(objectives))
 
 
-def _front(records: list[TrialRecord], objectives: dict[str, str]
-           ) -> tuple[list[int], float | None, dict[str, float]]:
+def _front(records: list[TrialRecord], objectives: dict[str, str]) -> tuple[list[int], float | None, dict[str, float]]:
     kept, points = objective_points(records, objectives)
     if not kept:
         return [], None, {}
     found = front_of(points, list(objectives.values()))
     assert found is not None
-    return ([kept[i].number for i in found.indices()], found.hypervolume,
-            dict(zip(objectives, map(float, found.reference))))
+    return (
+        [kept[i].number for i in found.indices()],
+        found.hypervolume,
+        dict(zip(objectives, map(float, found.reference))),
+    )
 
 
 def _key(record: TrialRecord) -> tuple[str, str]:
@@ -202,8 +232,9 @@ def _values_by_seed(group: list[TrialRecord]) -> dict[str, dict[int, float]]:
     return by_seed
 
 
-def _attach_published(rows: list[ReportRow], groups: list[list[TrialRecord]], published: list[Mapping[str, Any]],
-                      notes: list[str]) -> None:
+def _attach_published(
+    rows: list[ReportRow], groups: list[list[TrialRecord]], published: list[Mapping[str, Any]], notes: list[str]
+) -> None:
     """Give each row the published numbers of the reference entry that names its arm or matches its knobs."""
     configs = {g[0].number: g[0].config for g in groups}
     for entry in published:
@@ -212,8 +243,10 @@ def _attach_published(rows: list[ReportRow], groups: list[list[TrialRecord]], pu
         for row in matched:
             row.reference.update(numbers)
         if not matched and rows:
-            notes.append(f"published entry {entry.get('arm') or entry.get('label') or entry.get('set')!r} "
-                         "matches no arm of this study")
+            notes.append(
+                f"published entry {entry.get('arm') or entry.get('label') or entry.get('set')!r} "
+                "matches no arm of this study"
+            )
 
 
 def _matches(entry: Mapping[str, Any], row: ReportRow, config: Mapping[str, Any]) -> bool:
@@ -254,5 +287,8 @@ def study_settings(resolved: Mapping[str, Any] | None, arms: set[str]) -> dict[s
         baseline = BASELINE_ARM if design.get("kind") == "ablation" else None
     else:
         baseline = BASELINE_ARM if BASELINE_ARM in arms else None
-    return {"baseline": baseline, "reference": resolved.get("reference") or {},
-            "objectives": resolved.get("objectives") or DEFAULT_OBJECTIVES}
+    return {
+        "baseline": baseline,
+        "reference": resolved.get("reference") or {},
+        "objectives": resolved.get("objectives") or DEFAULT_OBJECTIVES,
+    }

@@ -2,6 +2,7 @@
 
 Pure numpy/scipy on plain numbers; nothing here knows about trials or stores.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,7 @@ class PairedResult:
     """The paired comparison of an arm with the baseline over the seeds both have."""
 
     n_pairs: int
-    delta: float | None          # mean over pairs of (arm - baseline)
+    delta: float | None  # mean over pairs of (arm - baseline)
     p_value: float | None
     note: str | None = None
 
@@ -53,8 +54,7 @@ def paired_test(baseline: Mapping[int, float], arm: Mapping[int, float], test: s
     """
     if test not in PAIRED_TESTS:
         raise ValueError(f"paired test {test!r} is unknown (allowed: {', '.join(PAIRED_TESTS)})")
-    seeds = sorted(s for s in set(baseline) & set(arm)
-                   if _finite(baseline[s]) and _finite(arm[s]))
+    seeds = sorted(s for s in set(baseline) & set(arm) if _finite(baseline[s]) and _finite(arm[s]))
     if not seeds:
         return PairedResult(0, None, None, "no seed in common with the baseline")
     base_values = np.array([baseline[s] for s in seeds], dtype=float)

@@ -1,4 +1,5 @@
 """The driver's Tune callback: every store write for a trial happens here, in the driver process."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,18 @@ from ..study.designs import TrialSpec
 from .outcome import TrialOutcome, classify
 
 log = logging.getLogger(__name__)
-TUNE_KEYS = set(AUTO_RESULT_KEYS) | {"done", "trial_id", "experiment_tag", "should_checkpoint",
-                                     "checkpoint_dir_name", "date", "hostname", "node_ip", "pid", "timestamp"}
+TUNE_KEYS = set(AUTO_RESULT_KEYS) | {
+    "done",
+    "trial_id",
+    "experiment_tag",
+    "should_checkpoint",
+    "checkpoint_dir_name",
+    "date",
+    "hostname",
+    "node_ip",
+    "pid",
+    "timestamp",
+}
 MLFLOW_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 
 
@@ -90,14 +101,28 @@ class StoreCallback(Callback):
         context = self.context
         spec = context.spec_of(trial.config)
         self.specs[trial.trial_id] = spec
-        run_id = context.tracker.start_trial(context.experiment_id, context.parent_run_id, context.name,
-                                             f"{spec.arm} seed={spec.seed}", spec.config, spec.arm, spec.seed,
-                                             trial.trial_id)
+        run_id = context.tracker.start_trial(
+            context.experiment_id,
+            context.parent_run_id,
+            context.name,
+            f"{spec.arm} seed={spec.seed}",
+            spec.config,
+            spec.arm,
+            spec.seed,
+            trial.trial_id,
+        )
         self.runs[trial.trial_id] = run_id
         number = optuna_number(context.searcher, trial.trial_id) if context.searcher is not None else None
-        context.registry.start_trial(context.name, trial.trial_id, arm=spec.arm, seed=spec.seed,
-                                     changed=spec.changed, config=spec.config, mlflow_run_id=run_id,
-                                     optuna_trial_number=number)
+        context.registry.start_trial(
+            context.name,
+            trial.trial_id,
+            arm=spec.arm,
+            seed=spec.seed,
+            changed=spec.changed,
+            config=spec.config,
+            mlflow_run_id=run_id,
+            optuna_trial_number=number,
+        )
         log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
         self.progress.running += 1
         self.show(self.progress)
@@ -108,8 +133,9 @@ class StoreCallback(Callback):
         if run_id is None or "error" in metrics:
             return
         self.context.tracker.log_result(run_id, metrics)
-        self.context.registry.record_epoch(self.context.name, trial.trial_id,
-                                           {k: v for k, v in metrics.items() if k != "energy_layers"})
+        self.context.registry.record_epoch(
+            self.context.name, trial.trial_id, {k: v for k, v in metrics.items() if k != "energy_layers"}
+        )
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finish(trial, None)
@@ -132,20 +158,26 @@ class StoreCallback(Callback):
         number = self._tell_optuna(trial_id, spec, outcome, metrics)
         context.tracker.end_trial(self.runs[trial_id], MLFLOW_STATUS[state], reason)
         kept = {k: v for k, v in metrics.items() if k != "error"}
-        context.registry.finish_trial(context.name, trial_id, state, metrics=kept, error=reason,
-                                      optuna_trial_number=number)
+        context.registry.finish_trial(
+            context.name, trial_id, state, metrics=kept, error=reason, optuna_trial_number=number
+        )
         log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
         self._count(state, kept)
 
-    def _tell_optuna(self, trial_id: str, spec: TrialSpec, outcome: TrialOutcome,
-                     metrics: dict[str, Any]) -> int | None:
+    def _tell_optuna(
+        self, trial_id: str, spec: TrialSpec, outcome: TrialOutcome, metrics: dict[str, Any]
+    ) -> int | None:
         context = self.context
         if context.searcher is not None:  # the searcher tells Optuna itself (MO-aware subclass)
             return optuna_number(context.searcher, trial_id)
         state = outcome.state
         values = objective_values(metrics, list(context.objectives)) if state == "COMPLETE" else None
-        attrs: dict[str, Any] = {"arm": spec.arm, "seed": spec.seed, "ray_trial_id": trial_id,
-                                 "mlflow_run_id": self.runs[trial_id]}
+        attrs: dict[str, Any] = {
+            "arm": spec.arm,
+            "seed": spec.seed,
+            "ray_trial_id": trial_id,
+            "mlflow_run_id": self.runs[trial_id],
+        }
         if outcome.reason:
             attrs[FAIL_REASON] = outcome.reason
         if outcome.stopped_at_epoch is not None:
@@ -171,4 +203,3 @@ class StoreCallback(Callback):
                 mask = non_dominated_mask(points, list(self.context.objectives.values()))
                 progress.front = [p for p, on in zip(points, mask) if on]
         self.show(progress)
-

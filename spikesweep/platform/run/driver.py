@@ -1,4 +1,5 @@
 """The driver: runs a validated study on Ray Tune and is the only writer of the registry, MLflow and Optuna."""
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,11 @@ def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) 
     seen: set[str] = set()
     for config in specs:
         dataset = config["dataset"]
-        key_knobs = {k: v for k, v in config.items()
-                     if k == "dataset" or k.startswith(f"{dataset}.") or KNOBS[k].owner in ("data", dataset)}
+        key_knobs = {
+            k: v
+            for k, v in config.items()
+            if k == "dataset" or k.startswith(f"{dataset}.") or KNOBS[k].owner in ("data", dataset)
+        }
         key = repr(sorted(key_knobs.items()))
         if key not in seen:
             seen.add(key)
@@ -54,8 +58,14 @@ def _scheduler(loaded: LoadedStudy):
         return None
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=max_epochs(study, loaded.specs),
-                         grace_period=study.scheduler.grace_epochs, reduction_factor=study.scheduler.reduction_factor)
+    return ASHAScheduler(
+        time_attr="epoch",
+        metric="accuracy",
+        mode="max",
+        max_t=max_epochs(study, loaded.specs),
+        grace_period=study.scheduler.grace_epochs,
+        reduction_factor=study.scheduler.reduction_factor,
+    )
 
 
 def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict[str, str]) -> Outcome:
@@ -100,8 +110,11 @@ def _resources(loaded: LoadedStudy, specs: list[dict[str, Any]]) -> tuple[Any, P
     lookup = _spec_lookup(loaded)
     packed = PackedResources(cpu, GpuPlan(fits), lambda config: lookup(config).config)
     shares = [packed.plan.fraction(config) for config in configs]
-    log.info("gpu: auto: %d probe(s); GPU fraction per trial %s", len(fits),
-             ", ".join(f"{share:.3g} x{shares.count(share)}" for share in sorted(set(shares))))
+    log.info(
+        "gpu: auto: %d probe(s); GPU fraction per trial %s",
+        len(fits),
+        ", ".join(f"{share:.3g} x{shares.count(share)}" for share in sorted(set(shares))),
+    )
     return packed, packed
 
 
@@ -116,19 +129,27 @@ def _close_unfinished(context: StudyContext) -> None:
         number = trial.optuna_trial_number
         if context.searcher is None:  # grid/ablation: the driver adds the Optuna trial itself
             params = {knob: trial.config[knob] for knob in context.choices}
-            number = add_finished_trial(context.optuna_study, TrialState.FAIL, None, params, context.choices,
-                                        {"arm": trial.arm, "seed": trial.seed, "ray_trial_id": trial.ray_trial_id,
-                                         FAIL_REASON: "interrupted"})
-        registry.finish_trial(name, trial.ray_trial_id, "FAIL", error="interrupted",
-                              optuna_trial_number=number)
+            number = add_finished_trial(
+                context.optuna_study,
+                TrialState.FAIL,
+                None,
+                params,
+                context.choices,
+                {"arm": trial.arm, "seed": trial.seed, "ray_trial_id": trial.ray_trial_id, FAIL_REASON: "interrupted"},
+            )
+        registry.finish_trial(name, trial.ray_trial_id, "FAIL", error="interrupted", optuna_trial_number=number)
         if trial.mlflow_run_id:
             context.tracker.end_trial(trial.mlflow_run_id, "KILLED", "interrupted")
     for frozen in context.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
         context.optuna_study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
 
 
-def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
-              show: Callable[[Progress], None] = lambda progress: None) -> Outcome:
+def run_study(
+    loaded: LoadedStudy,
+    home: Home,
+    address: str | None = None,
+    show: Callable[[Progress], None] = lambda progress: None,
+) -> Outcome:
     """Run a validated study end to end; every store write happens in this process."""
     from ray import tune
 
@@ -149,20 +170,41 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
         experiment_id, parent_run_id = tracker.start_study(name, study.description, loaded.resolved())
         optuna_study = open_study(home.optuna_uri, name, study.objectives)
         ray_path = str(home.ray_results / name)
-        registry.mark_running(name, optuna_study_name=name, mlflow_experiment_id=experiment_id,
-                              mlflow_parent_run_id=parent_run_id, ray_path=ray_path)
+        registry.mark_running(
+            name,
+            optuna_study_name=name,
+            mlflow_experiment_id=experiment_id,
+            mlflow_parent_run_id=parent_run_id,
+            ray_path=ray_path,
+        )
         specs = [spec.config for spec in loaded.specs]
         data_dir = study.data_dir
         prepare_data(specs or [search_spec(study, {}).config], home, data_dir)
-        context = StudyContext(name, study.objectives, registry, tracker, experiment_id, parent_run_id,
-                               optuna_study, _spec_lookup(loaded), varying_knobs(loaded.specs))
+        context = StudyContext(
+            name,
+            study.objectives,
+            registry,
+            tracker,
+            experiment_id,
+            parent_run_id,
+            optuna_study,
+            _spec_lookup(loaded),
+            varying_knobs(loaded.specs),
+        )
         search_alg = None
         if study.design.kind == "search":
             from .searcher import make_searcher
 
             context.searcher = search_alg = make_searcher(
-                SearchSpace(study), name, home.optuna_uri, study.objectives, study.design.sampler,
-                study.design.n_trials, study.seeds[0], study.design.points_to_evaluate)
+                SearchSpace(study),
+                name,
+                home.optuna_uri,
+                study.objectives,
+                study.design.sampler,
+                study.design.n_trials,
+                study.seeds[0],
+                study.design.points_to_evaluate,
+            )
             param_space: dict[str, Any] = {}
             num_samples = study.design.n_trials
         else:
@@ -171,17 +213,34 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
         progress = Progress(total=num_samples * (len(specs) if specs else 1))
         callback = StoreCallback(context, progress, show)
         resources, packed = _resources(loaded, specs)
-        trainable = tune.with_parameters(train, specs=specs or None, objectives=list(study.objectives),
-                                         data_dir=data_dir, cache_dir=str(home.cache_dir), gpu_share=packed)
+        trainable = tune.with_parameters(
+            train,
+            specs=specs or None,
+            objectives=list(study.objectives),
+            data_dir=data_dir,
+            cache_dir=str(home.cache_dir),
+            gpu_share=packed,
+        )
         log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
             tune.with_resources(trainable, resources),
             param_space=param_space,
-            tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=_scheduler(loaded), num_samples=num_samples,
-                                        max_concurrent_trials=study.max_concurrent, reuse_actors=True,
-                                        trial_dirname_creator=lambda trial: trial.trial_id),
-            run_config=tune.RunConfig(name=name, storage_path=str(home.ray_results), verbose=0, callbacks=[callback],
-                                      failure_config=tune.FailureConfig(max_failures=0)))
+            tune_config=tune.TuneConfig(
+                search_alg=search_alg,
+                scheduler=_scheduler(loaded),
+                num_samples=num_samples,
+                max_concurrent_trials=study.max_concurrent,
+                reuse_actors=True,
+                trial_dirname_creator=lambda trial: trial.trial_id,
+            ),
+            run_config=tune.RunConfig(
+                name=name,
+                storage_path=str(home.ray_results),
+                verbose=0,
+                callbacks=[callback],
+                failure_config=tune.FailureConfig(max_failures=0),
+            ),
+        )
         interrupted = False
         try:
             tuner.fit()
@@ -198,11 +257,17 @@ def run_study(loaded: LoadedStudy, home: Home, address: str | None = None,
         registry.set_status(name, outcome.status)
         return outcome
     except BaseException as error:
-        registry.set_status(name, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                            error=f"{type(error).__name__}: {error}")
+        registry.set_status(
+            name,
+            "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+            error=f"{type(error).__name__}: {error}",
+        )
         if parent_run_id:
-            tracker.end_trial(parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED",
-                              f"{type(error).__name__}: {error}")
+            tracker.end_trial(
+                parent_run_id,
+                "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED",
+                f"{type(error).__name__}: {error}",
+            )
         raise
     finally:
         registry.close()

@@ -1,4 +1,5 @@
 """The one rule that decides how a trial ended, used by the Tune callbacks and by the Optuna searcher alike."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -21,8 +22,9 @@ class TrialOutcome:
     stopped_at_epoch: int | None = None
 
 
-def classify(metrics: Mapping[str, Any] | None, planned_epochs: int, objectives: Sequence[str],
-             error: str | None = None) -> TrialOutcome:
+def classify(
+    metrics: Mapping[str, Any] | None, planned_epochs: int, objectives: Sequence[str], error: str | None = None
+) -> TrialOutcome:
     """FAIL (an error, reported or seen by Tune, or an objective missing), PRUNED (stopped before its last
     epoch) or COMPLETE, from the trial's last reported metrics."""
     metrics = metrics or {}

@@ -23,8 +23,22 @@ MARGIN = 0.15
 MAX_PER_GPU = 8
 # knobs that change neither the memory nor the time of a step at given T and B: trials differing only in these
 # share one probe (timesteps is what the probe varies)
-PROBE_INDEPENDENT = frozenset({"seed", "epochs", "lr", "min_lr", "momentum", "weight_decay", "schedule",
-                               "warmup_epochs", "label_smoothing", "timesteps", "threads", "device"})
+PROBE_INDEPENDENT = frozenset(
+    {
+        "seed",
+        "epochs",
+        "lr",
+        "min_lr",
+        "momentum",
+        "weight_decay",
+        "schedule",
+        "warmup_epochs",
+        "label_smoothing",
+        "timesteps",
+        "threads",
+        "device",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +77,11 @@ class ProbeFit:
     def from_probe(cls, probe: Mapping[str, Any]) -> ProbeFit:
         """From `workers.probe_trial`'s result (measured on a GPU: peak_bytes and total_memory are set)."""
         xs = [t * probe["batch"] for t in probe["timesteps"]]
-        return cls(LinearFit.through(xs, probe["peak_bytes"]), LinearFit.through(xs, probe["step_s"]),
-                   float(probe["total_memory"]))
+        return cls(
+            LinearFit.through(xs, probe["peak_bytes"]),
+            LinearFit.through(xs, probe["step_s"]),
+            float(probe["total_memory"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,14 @@ def unit_fraction(share: float, max_per_gpu: int = MAX_PER_GPU) -> float:
     return 1.0 / per_gpu
 
 
-def pack(fit: ProbeFit, timesteps: int, batch: int, margin: float = MARGIN, context_bytes: float = CONTEXT_BYTES,
-         max_per_gpu: int = MAX_PER_GPU) -> Packing:
+def pack(
+    fit: ProbeFit,
+    timesteps: int,
+    batch: int,
+    margin: float = MARGIN,
+    context_bytes: float = CONTEXT_BYTES,
+    max_per_gpu: int = MAX_PER_GPU,
+) -> Packing:
     """The GPU fraction of one trial at `timesteps` and `batch` (see the module docstring)."""
     work = timesteps * batch
     memory_share = (context_bytes + fit.memory.at(work)) * (1 + margin) / fit.gpu_memory

@@ -1,4 +1,5 @@
 """Starting Ray: a local instance by default, a cluster when RAY_ADDRESS or --address names one."""
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,13 @@ def start_ray(address: str | None = None) -> bool:
         ray.init(address=target, log_to_driver=False, logging_level=logging.WARNING)
         return False
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local, private instance: no token file in ~/.ray
-    ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
-             object_store_memory=OBJECT_STORE_BYTES, logging_level=logging.WARNING)
+    ray.init(
+        num_cpus=os.cpu_count() or 1,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=OBJECT_STORE_BYTES,
+        logging_level=logging.WARNING,
+    )
     return True
 
 
@@ -85,6 +91,5 @@ def probe_on_gpus(configs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
         try:
             results[key] = ray.get(ref)
         except Exception as error:  # a probe that fails must not stop the study
-            log.warning("GPU probe failed (%s: %s); its trials get the fallback fraction", type(error).__name__,
-                        error)
+            log.warning("GPU probe failed (%s: %s); its trials get the fallback fraction", type(error).__name__, error)
     return results

@@ -4,6 +4,7 @@ Optuna does not allow changing a finished trial's values, so the study is rebuil
 trial copied in number order (numbers, states, params and attributes kept) and the new energy in its values.
 The registry's trial metrics and the MLflow child runs get the new `energy_mj`; the parent run records the preset.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ def rescore_study(home: Home, study: str, preset: str, accounting: str) -> Resco
         trials = registry.trials(study)
         objectives = dict(row.resolved.get("objectives") or {"accuracy": "max", ENERGY: "min"})
         by_number = {t.optuna_trial_number: t for t in trials if t.optuna_trial_number is not None}
-        new_energy = {number: rescore(t.metrics, preset, accounting) for number, t in by_number.items()
-                      if t.state == "COMPLETE"}
+        new_energy = {
+            number: rescore(t.metrics, preset, accounting) for number, t in by_number.items() if t.state == "COMPLETE"
+        }
         name = row.optuna_study_name or study
         old = optuna.load_study(study_name=name, storage=storage(home.optuna_uri))
         frozen = old.get_trials(deepcopy=True)
@@ -48,10 +50,17 @@ def rescore_study(home: Home, study: str, preset: str, accounting: str) -> Resco
             if trial.state == TrialState.COMPLETE and ENERGY in names and trial.number in new_energy:
                 values = list(values)
                 values[names.index(ENERGY)] = new_energy[trial.number]
-            rebuilt.add_trial(optuna.trial.create_trial(
-                state=trial.state, values=values if trial.state == TrialState.COMPLETE else None,
-                params=trial.params, distributions=trial.distributions, user_attrs=trial.user_attrs,
-                system_attrs=trial.system_attrs, intermediate_values=trial.intermediate_values))
+            rebuilt.add_trial(
+                optuna.trial.create_trial(
+                    state=trial.state,
+                    values=values if trial.state == TrialState.COMPLETE else None,
+                    params=trial.params,
+                    distributions=trial.distributions,
+                    user_attrs=trial.user_attrs,
+                    system_attrs=trial.system_attrs,
+                    intermediate_values=trial.intermediate_values,
+                )
+            )
         for number, energy in new_energy.items():
             record = by_number[number]
             registry.set_trial_metrics(study, record.ray_trial_id, {**record.metrics, ENERGY: energy})
@@ -62,8 +71,9 @@ def rescore_study(home: Home, study: str, preset: str, accounting: str) -> Resco
     return RescoreResult(len(trials), len(new_energy), front_size)
 
 
-def _log_to_mlflow(home: Home, parent_run_id: str | None, by_number: dict, new_energy: dict[int, float],
-                   preset: str, accounting: str) -> None:
+def _log_to_mlflow(
+    home: Home, parent_run_id: str | None, by_number: dict, new_energy: dict[int, float], preset: str, accounting: str
+) -> None:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=home.mlflow_uri)

@@ -1,4 +1,5 @@
 """The multi-objective Optuna searcher for Tune (search designs), aware of early stopping and failures."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -95,17 +96,32 @@ class MOOptunaSearch(OptunaSearch):
 
 
 SAMPLERS: dict[str, Callable[[int, int], optuna.samplers.BaseSampler]] = {
-    "tpe": lambda seed, n: optuna.samplers.TPESampler(seed=seed, multivariate=True,
-                                                      n_startup_trials=max(2, min(10, n // 3))),
+    "tpe": lambda seed, n: optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, n_startup_trials=max(2, min(10, n // 3))
+    ),
     "nsga2": lambda seed, n: optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2, min(50, n // 2))),
     "random": lambda seed, n: optuna.samplers.RandomSampler(seed=seed),
 }
 
 
-def make_searcher(space: Callable[[Any], dict], study_name: str, url: str, objectives: Mapping[str, str],
-                  sampler: str, n_trials: int, seed: int, points: list[dict[str, Any]]) -> MOOptunaSearch:
+def make_searcher(
+    space: Callable[[Any], dict],
+    study_name: str,
+    url: str,
+    objectives: Mapping[str, str],
+    sampler: str,
+    n_trials: int,
+    seed: int,
+    points: list[dict[str, Any]],
+) -> MOOptunaSearch:
     """An MO-aware OptunaSearch over a define-by-run space, writing to the study's RDB storage."""
-    searcher = MOOptunaSearch(space=space, metric=list(objectives), mode=list(objectives.values()),
-                              points_to_evaluate=points or None, sampler=SAMPLERS[sampler](seed, n_trials),
-                              study_name=study_name, storage=storage(url))
+    searcher = MOOptunaSearch(
+        space=space,
+        metric=list(objectives),
+        mode=list(objectives.values()),
+        points_to_evaluate=points or None,
+        sampler=SAMPLERS[sampler](seed, n_trials),
+        study_name=study_name,
+        storage=storage(url),
+    )
     return searcher

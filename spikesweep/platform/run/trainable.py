@@ -4,6 +4,7 @@ Imports Ray and the trial code only (no MLflow, Optuna or SQLAlchemy): everythin
 results and the driver writes the stores. An exception inside the trial is reported as a last result carrying
 `error` (objectives NaN), so the driver records the trial FAIL with its reason and the actor can be reused.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,9 +33,14 @@ def trial_config(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None)
     return resolve(config)
 
 
-def train(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None = None,
-          objectives: Sequence[str] = ("accuracy", "energy_mj"), data_dir: str | None = None,
-          cache_dir: str | None = None, gpu_share: Callable[[dict[str, Any]], float] | None = None) -> None:
+def train(
+    config: dict[str, Any],
+    specs: Sequence[dict[str, Any]] | None = None,
+    objectives: Sequence[str] = ("accuracy", "energy_mj"),
+    data_dir: str | None = None,
+    cache_dir: str | None = None,
+    gpu_share: Callable[[dict[str, Any]], float] | None = None,
+) -> None:
     """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver).
 
     `gpu_share` (under `resources.gpu: auto`) gives the trial's GPU fraction, which the trial enforces on itself.
@@ -51,8 +57,9 @@ def train(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None = None,
         tune.report(dict(metrics))
 
     fraction = gpu_share(config) if gpu_share is not None else None
-    env = TrialEnv(Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None,
-                   gpu_fraction=fraction or None)
+    env = TrialEnv(
+        Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None, gpu_fraction=fraction or None
+    )
     try:
         run_trial(trial_config(config, specs), report, env)
     except Exception as error:

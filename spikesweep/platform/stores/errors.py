@@ -1,4 +1,5 @@
 """The errors of the stores that callers handle, one type per failure."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 `--home DIR` (the CLI exports it as SPIKESWEEP_HOME) or `SPIKESWEEP_HOME`, default `~/.spikesweep`. Each store URL
 can be pointed elsewhere (e.g. PostgreSQL) with SPIKESWEEP_MLFLOW_URI, SPIKESWEEP_OPTUNA_URI, SPIKESWEEP_REGISTRY_URI.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Grid and ablation trials are added by the driver as finished trials (COMPLETE wi
 PRUNED when stopped early). Search studies are sampled by `searcher.MOOptunaSearch`, which tells early-stopped
 trials PRUNED instead of COMPLETE so that they never reach the front.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,10 @@ def storage(url: str) -> optuna.storages.RDBStorage:
 
 def open_study(url: str, name: str, objectives: Mapping[str, str]) -> optuna.Study:
     """Create (or load) the Optuna study with one direction per objective."""
-    directions = [optuna.study.StudyDirection.MAXIMIZE if d == "max" else optuna.study.StudyDirection.MINIMIZE
-                  for d in objectives.values()]
+    directions = [
+        optuna.study.StudyDirection.MAXIMIZE if d == "max" else optuna.study.StudyDirection.MINIMIZE
+        for d in objectives.values()
+    ]
     study = optuna.create_study(storage=storage(url), study_name=name, directions=directions, load_if_exists=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -43,14 +46,23 @@ def load_study(url: str, name: str) -> optuna.Study | None:
         return None
 
 
-def add_finished_trial(study: optuna.Study, state: TrialState, values: list[float] | None,
-                       params: Mapping[str, Any], choices: Mapping[str, list[Any]],
-                       user_attrs: Mapping[str, Any]) -> int:
+def add_finished_trial(
+    study: optuna.Study,
+    state: TrialState,
+    values: list[float] | None,
+    params: Mapping[str, Any],
+    choices: Mapping[str, list[Any]],
+    user_attrs: Mapping[str, Any],
+) -> int:
     """Record a finished grid/ablation trial with categorical params over the design's values; returns its number."""
     distributions: dict[str, BaseDistribution] = {name: CategoricalDistribution(choices[name]) for name in params}
-    trial = optuna.trial.create_trial(state=state, values=values if state == TrialState.COMPLETE else None,
-                                      params=dict(params), distributions=distributions,
-                                      user_attrs=dict(user_attrs))
+    trial = optuna.trial.create_trial(
+        state=state,
+        values=values if state == TrialState.COMPLETE else None,
+        params=dict(params),
+        distributions=distributions,
+        user_attrs=dict(user_attrs),
+    )
     # Study.add_trial returns nothing; the storage call gives the new trial's id (private attributes, Optuna pinned)
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=trial)
     return study._storage.get_trial_number_from_id(trial_id)

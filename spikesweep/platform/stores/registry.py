@@ -5,6 +5,7 @@ whose arguments and state transitions are checked, and read frozen snapshots. Se
 database errors a caller handles come out as this module's own errors. Writable opens bring the schema to the
 newest migration; read-only opens only check that it is there.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,19 @@ STUDY_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "completed": (),
 }
 FINISHED_TRIAL_STATES = ("COMPLETE", "PRUNED", "FAIL")
-__all__ = ["InvalidTransition", "Registry", "RegistryError", "SchemaMismatch", "Study", "StudyExists",
-           "StudyNotFound", "Trial", "TrialNotFound", "load_resolved_study", "open_registry"]
+__all__ = [
+    "InvalidTransition",
+    "Registry",
+    "RegistryError",
+    "SchemaMismatch",
+    "Study",
+    "StudyExists",
+    "StudyNotFound",
+    "Trial",
+    "TrialNotFound",
+    "load_resolved_study",
+    "open_registry",
+]
 
 
 @dataclass(frozen=True)
@@ -57,9 +69,21 @@ class Study:
 
     @classmethod
     def of(cls, row: StudyRow) -> Study:
-        return cls(row.name, row.status, row.resolved, row.file_text, row.file_sha256, row.optuna_study_name,
-                   row.mlflow_experiment_id, row.mlflow_parent_run_id, row.ray_path, row.error, row.created_at,
-                   row.started_at, row.finished_at)
+        return cls(
+            row.name,
+            row.status,
+            row.resolved,
+            row.file_text,
+            row.file_sha256,
+            row.optuna_study_name,
+            row.mlflow_experiment_id,
+            row.mlflow_parent_run_id,
+            row.ray_path,
+            row.error,
+            row.created_at,
+            row.started_at,
+            row.finished_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +105,20 @@ class Trial:
 
     @classmethod
     def of(cls, row: TrialRow) -> Trial:
-        return cls(row.ray_trial_id, row.optuna_trial_number, row.mlflow_run_id, row.arm, row.seed, row.changed,
-                   row.config, row.state, dict(row.metrics or {}), row.error, row.started_at, row.finished_at)
+        return cls(
+            row.ray_trial_id,
+            row.optuna_trial_number,
+            row.mlflow_run_id,
+            row.arm,
+            row.seed,
+            row.changed,
+            row.config,
+            row.state,
+            dict(row.metrics or {}),
+            row.error,
+            row.started_at,
+            row.finished_at,
+        )
 
 
 class Registry:
@@ -109,8 +145,9 @@ class Registry:
     def __enter__(self) -> Registry:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()
 
     @contextmanager
@@ -137,8 +174,9 @@ class Registry:
         except IntegrityError:
             raise StudyExists(f"a study named {name!r} already exists") from None
 
-    def mark_running(self, name: str, *, optuna_study_name: str, mlflow_experiment_id: str,
-                     mlflow_parent_run_id: str, ray_path: str) -> Study:
+    def mark_running(
+        self, name: str, *, optuna_study_name: str, mlflow_experiment_id: str, mlflow_parent_run_id: str, ray_path: str
+    ) -> Study:
         """The study's run started: where its Optuna study, MLflow runs and Ray results live."""
         with self._write() as session:
             row = self._study_row(session, name)
@@ -174,16 +212,34 @@ class Registry:
 
     # trials --------------------------------------------------------------------------------------------------
 
-    def start_trial(self, study: str, ray_trial_id: str, *, arm: str, seed: int, changed: Mapping[str, Any],
-                    config: Mapping[str, Any], mlflow_run_id: str | None,
-                    optuna_trial_number: int | None) -> Trial:
+    def start_trial(
+        self,
+        study: str,
+        ray_trial_id: str,
+        *,
+        arm: str,
+        seed: int,
+        changed: Mapping[str, Any],
+        config: Mapping[str, Any],
+        mlflow_run_id: str | None,
+        optuna_trial_number: int | None,
+    ) -> Trial:
         """Register a trial that started (state RUNNING)."""
         try:
             with self._write() as session:
                 study_row = self._study_row(session, study)
-                row = TrialRow(study_id=study_row.id, ray_trial_id=ray_trial_id, arm=arm, seed=int(seed),
-                               changed=dict(changed), config=dict(config), mlflow_run_id=mlflow_run_id,
-                               optuna_trial_number=optuna_trial_number, state="RUNNING", metrics={})
+                row = TrialRow(
+                    study_id=study_row.id,
+                    ray_trial_id=ray_trial_id,
+                    arm=arm,
+                    seed=int(seed),
+                    changed=dict(changed),
+                    config=dict(config),
+                    mlflow_run_id=mlflow_run_id,
+                    optuna_trial_number=optuna_trial_number,
+                    state="RUNNING",
+                    metrics={},
+                )
                 session.add(row)
                 session.flush()
                 return Trial.of(row)
@@ -198,8 +254,16 @@ class Registry:
                 raise InvalidTransition(f"trial {ray_trial_id!r} is {row.state}, not RUNNING: no epoch to record")
             row.metrics = dict(metrics)
 
-    def finish_trial(self, study: str, ray_trial_id: str, state: str, *, metrics: Mapping[str, Any] | None = None,
-                     error: str | None = None, optuna_trial_number: int | None = None) -> Trial:
+    def finish_trial(
+        self,
+        study: str,
+        ray_trial_id: str,
+        state: str,
+        *,
+        metrics: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        optuna_trial_number: int | None = None,
+    ) -> Trial:
         """A running trial ended COMPLETE, PRUNED or FAIL (with its reason)."""
         if state not in FINISHED_TRIAL_STATES:
             raise ValueError(f"unknown trial state {state!r} (allowed: {', '.join(FINISHED_TRIAL_STATES)})")
@@ -224,8 +288,7 @@ class Registry:
 
     def trials(self, study: str) -> list[Trial]:
         with self._sessions() as session:
-            rows = session.scalars(select(TrialRow).join(StudyRow).where(StudyRow.name == study)
-                                   .order_by(TrialRow.id))
+            rows = session.scalars(select(TrialRow).join(StudyRow).where(StudyRow.name == study).order_by(TrialRow.id))
             return [Trial.of(r) for r in rows]
 
     def trial_counts(self, study: str) -> dict[str, int]:
@@ -246,8 +309,9 @@ class Registry:
 
     @staticmethod
     def _trial_row(session: Session, study: str, ray_trial_id: str) -> TrialRow:
-        row = session.scalars(select(TrialRow).join(StudyRow).where(
-            StudyRow.name == study, TrialRow.ray_trial_id == ray_trial_id)).one_or_none()
+        row = session.scalars(
+            select(TrialRow).join(StudyRow).where(StudyRow.name == study, TrialRow.ray_trial_id == ray_trial_id)
+        ).one_or_none()
         if row is None:
             raise TrialNotFound(f"no trial {ray_trial_id!r} in study {study!r}")
         return row

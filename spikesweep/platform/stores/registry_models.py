@@ -1,4 +1,5 @@
 """The registry's SQLAlchemy models: tables prefixed `ss_`, kept by the Alembic migrations beside them."""
+
 from __future__ import annotations
 
 import datetime as dt

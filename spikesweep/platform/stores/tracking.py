@@ -3,6 +3,7 @@
 Everything goes through an `MlflowClient` bound to the home's tracking URI; the fluent API is avoided because
 `mlflow.set_experiment` exports MLFLOW_EXPERIMENT_ID into the environment that Ray workers inherit.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,7 @@ class Tracker:
         experiment = self.client.get_experiment_by_name(name)
         if experiment is None:
             location = (self.artifact_root / name).as_uri()
-            experiment_id = self.client.create_experiment(name, artifact_location=location,
-                                                          tags={STUDY_TAG: name})
+            experiment_id = self.client.create_experiment(name, artifact_location=location, tags={STUDY_TAG: name})
         else:
             experiment_id = experiment.experiment_id
         tags = {STUDY_TAG: name, "spikesweep.design": resolved["design"]["kind"]}
@@ -62,11 +62,25 @@ class Tracker:
         self.client.log_dict(parent.info.run_id, resolved, "study/resolved.yaml")
         return experiment_id, parent.info.run_id
 
-    def start_trial(self, experiment_id: str, parent_run_id: str, study: str, run_name: str,
-                    config: Mapping[str, Any], arm: str, seed: int, ray_trial_id: str) -> str:
+    def start_trial(
+        self,
+        experiment_id: str,
+        parent_run_id: str,
+        study: str,
+        run_name: str,
+        config: Mapping[str, Any],
+        arm: str,
+        seed: int,
+        ray_trial_id: str,
+    ) -> str:
         """Open a child run: params = the knobs the configuration reads; the full config as an artifact."""
-        tags = {PARENT_TAG: parent_run_id, STUDY_TAG: study, ARM_TAG: arm, SEED_TAG: str(seed),
-                "ray.trial_id": ray_trial_id}
+        tags = {
+            PARENT_TAG: parent_run_id,
+            STUDY_TAG: study,
+            ARM_TAG: arm,
+            SEED_TAG: str(seed),
+            "ray.trial_id": ray_trial_id,
+        }
         run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
         from mlflow.entities import Param
 
@@ -94,8 +108,14 @@ class Tracker:
             self.client.set_tag(run_id, ERROR_TAG, error[:MAX_TAG])
         self.client.set_terminated(run_id, status)
 
-    def finish_study(self, parent_run_id: str, status: str, metrics: Mapping[str, float],
-                     tables: Mapping[str, Any] | None = None, texts: Mapping[str, str] | None = None) -> None:
+    def finish_study(
+        self,
+        parent_run_id: str,
+        status: str,
+        metrics: Mapping[str, float],
+        tables: Mapping[str, Any] | None = None,
+        texts: Mapping[str, str] | None = None,
+    ) -> None:
         """Log the study's summary metrics, tables (`name.json` -> DataFrame) and texts, then close the parent."""
         finite = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
         if finite:
@@ -111,5 +131,6 @@ class Tracker:
 
     def child_runs(self, experiment_id: str, parent_run_id: str) -> list[Any]:
         """Every child run of a parent (for reports and tests)."""
-        return self.client.search_runs([experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}'",
-                                       max_results=10_000)
+        return self.client.search_runs(
+            [experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}'", max_results=10_000
+        )

@@ -3,6 +3,7 @@
 Every spec holds a full resolved configuration (seed included), the arm (design cell) it belongs to and the knobs
 it changes relative to the base (grid) or the baseline (ablation). Identical configurations run once.
 """
+
 from __future__ import annotations
 
 import itertools

@@ -2,6 +2,7 @@
 
 Problems come back as one line each, `FILE: key.path: what is wrong (allowed: ...)`; nothing here writes anything.
 """
+
 from __future__ import annotations
 
 import types
@@ -75,8 +76,10 @@ class Distribution(_Strict):
     def _exactly_one(self) -> Distribution:
         given = [k for k in ("choice", "int_", "float_", "log") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one distribution (allowed: choice: [...] | int: [lo, hi] | "
-                             "float: [lo, hi] | log: [lo, hi])")
+            raise ValueError(
+                "give exactly one distribution (allowed: choice: [...] | int: [lo, hi] | "
+                "float: [lo, hi] | log: [lo, hi])"
+            )
         bounds = self.int_ or self.float_ or self.log
         if bounds is not None and not bounds[0] < bounds[1]:
             raise ValueError(f"bounds {bounds} are not increasing (allowed: [lo, hi] with lo < hi)")
@@ -255,10 +258,21 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-BOUND_WORDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"), "less_than": ("<", "lt"),
-               "less_than_equal": ("<=", "le")}
-TYPE_WORDS = {"list_": "a list", "dict_": "a mapping", "model_": "a mapping", "int_": "an integer",
-              "float_": "a number", "string_": "a string", "bool_": "true or false"}
+BOUND_WORDS = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
+}
+TYPE_WORDS = {
+    "list_": "a list",
+    "dict_": "a mapping",
+    "model_": "a mapping",
+    "int_": "an integer",
+    "float_": "a number",
+    "string_": "a string",
+    "bool_": "true or false",
+}
 
 
 def _structure_message(error: Any) -> str:
@@ -297,8 +311,11 @@ def check_structure(raw: Any, problems: Problems) -> StudyFile | None:
         problems.error("", "the file is empty (allowed: a YAML mapping with study, design and the other fields)")
         return None
     if not isinstance(raw, dict):
-        problems.error("", f"expected a mapping of study fields, got {type(raw).__name__} "
-                           "(allowed: study, description, base, design, seeds, objectives, resources, scheduler, ...)")
+        problems.error(
+            "",
+            f"expected a mapping of study fields, got {type(raw).__name__} "
+            "(allowed: study, description, base, design, seeds, objectives, resources, scheduler, ...)",
+        )
         return None
     try:
         return StudyFile.model_validate(raw)

@@ -3,6 +3,7 @@
 They run on the raw mapping (not the pydantic model) so that knob problems are reported even where the file's
 structure has problems too.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,12 +48,18 @@ def _check_space(space: Any, problems: Problems) -> None:
             if not isinstance(bounds, list):
                 continue
             if kind == "int" and knob.type is not int:
-                problems.error(f"{path}.int", f"knob {name} is a {knob.type.__name__} "
-                                              f"(allowed: {'choice' if knob.type in (str, bool) else 'float | log'})")
+                problems.error(
+                    f"{path}.int",
+                    f"knob {name} is a {knob.type.__name__} "
+                    f"(allowed: {'choice' if knob.type in (str, bool) else 'float | log'})",
+                )
                 continue
             if kind != "int" and knob.type is not float:
-                problems.error(f"{path}.{kind}", f"knob {name} is a {knob.type.__name__} "
-                                                 f"(allowed: {'int | choice' if knob.type is int else 'choice'})")
+                problems.error(
+                    f"{path}.{kind}",
+                    f"knob {name} is a {knob.type.__name__} "
+                    f"(allowed: {'int | choice' if knob.type is int else 'choice'})",
+                )
                 continue
             for i, value in enumerate(bounds):
                 _check_knob_value(name, value, f"{path}.{kind}[{i}]", problems)
@@ -66,8 +73,9 @@ def _check_space(space: Any, problems: Problems) -> None:
             for value in wanted if isinstance(wanted, list) else [wanted]:
                 _check_knob_value(other, value, when_path, problems)
             if other in space and order.index(other) > order.index(name):
-                problems.error(when_path, f"{other} is sampled after {name} "
-                                          f"(allowed: list {other} before {name} in the space)")
+                problems.error(
+                    when_path, f"{other} is sampled after {name} (allowed: list {other} before {name} in the space)"
+                )
 
 
 def check_knobs(raw: Any, problems: Problems) -> None:
@@ -96,13 +104,17 @@ def check_knobs(raw: Any, problems: Problems) -> None:
         for i, name in enumerate(design["leave_one_out"]):
             change = switches.get(name)
             if change is None:
-                problems.error(f"design.leave_one_out[{i}]", f"unknown submodule {name!r} "
-                                                             f"(allowed: {' | '.join(sorted(switches))})")
+                problems.error(
+                    f"design.leave_one_out[{i}]",
+                    f"unknown submodule {name!r} (allowed: {' | '.join(sorted(switches))})",
+                )
                 continue
-            for knob, value in change.items():
+            for knob in change:
                 if knob not in KNOBS:
-                    problems.error(f"design.leave_one_out[{i}]", f"switching off {name} sets knob {knob}, which "
-                                                                 "no installed module declares")
+                    problems.error(
+                        f"design.leave_one_out[{i}]",
+                        f"switching off {name} sets knob {knob}, which no installed module declares",
+                    )
     _check_space(design.get("space"), problems)
     if isinstance(design.get("points_to_evaluate"), list):
         for i, point in enumerate(design["points_to_evaluate"]):
@@ -110,5 +122,7 @@ def check_knobs(raw: Any, problems: Problems) -> None:
             if isinstance(point, dict) and isinstance(design.get("space"), dict):
                 for name in point:
                     if name not in design["space"]:
-                        problems.error(f"design.points_to_evaluate[{i}].{name}",
-                                       f"not in the search space (allowed: {' | '.join(design['space'])})")
+                        problems.error(
+                            f"design.points_to_evaluate[{i}].{name}",
+                            f"not in the search space (allowed: {' | '.join(design['space'])})",
+                        )

@@ -1,4 +1,5 @@
 """Read and validate a study file completely (structure, knob values, design) before anything is written."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,10 +32,17 @@ class LoadedStudy:
 def _seed_problems(raw: dict[str, Any], problems: Problems) -> None:
     raw_design = raw.get("design")
     design: dict[str, Any] = raw_design if isinstance(raw_design, dict) else {}
-    places = [("base", raw.get("base")), ("design.baseline", design.get("baseline")),
-              ("design.factors", design.get("factors")), ("design.space", design.get("space"))]
-    places += [(f"design.arms[{i}].set", arm.get("set")) for i, arm in enumerate(design.get("arms") or [])
-               if isinstance(arm, dict)]
+    places = [
+        ("base", raw.get("base")),
+        ("design.baseline", design.get("baseline")),
+        ("design.factors", design.get("factors")),
+        ("design.space", design.get("space")),
+    ]
+    places += [
+        (f"design.arms[{i}].set", arm.get("set"))
+        for i, arm in enumerate(design.get("arms") or [])
+        if isinstance(arm, dict)
+    ]
     for path, values in places:
         if isinstance(values, dict) and "seed" in values:
             problems.error(f"{path}.seed", "the seed is not a knob to set here (allowed: list seeds under `seeds:`)")
@@ -84,8 +92,10 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
             problems.warn(explicit_paths[name], _unused_text(name) + f" in arm {spec.arm!r}")
     longest = max_epochs(study, specs)
     if study.scheduler.kind == "asha" and study.scheduler.grace_epochs > longest:
-        problems.error("scheduler.grace_epochs", f"{study.scheduler.grace_epochs} exceeds the trials' epochs "
-                                                 f"(allowed: 1 .. {longest})")
+        problems.error(
+            "scheduler.grace_epochs",
+            f"{study.scheduler.grace_epochs} exceeds the trials' epochs (allowed: 1 .. {longest})",
+        )
     if study.data_dir and not Path(study.data_dir).expanduser().is_dir():
         problems.error("data_dir", f"{study.data_dir} is not a directory (allowed: an existing folder)")
     elif study.data_dir:  # trials run in Ray's trial folders: relative paths would point elsewhere
@@ -111,12 +121,18 @@ def _budget_overrides(raw: dict[str, Any], seeds: str | None, n_trials: int | No
         if isinstance(design, dict) and design.get("kind") == "search":
             design["n_trials"] = n_trials
         else:
-            problems.error("--n-trials", "applies to search designs only (allowed: --seeds to shrink a grid or "
-                                         "ablation)")
+            problems.error(
+                "--n-trials", "applies to search designs only (allowed: --seeds to shrink a grid or ablation)"
+            )
 
 
-def load_study(path: str, overrides: list[str] | None = None, data_dir: str | None = None,
-               seeds: str | None = None, n_trials: int | None = None) -> LoadedStudy:
+def load_study(
+    path: str,
+    overrides: list[str] | None = None,
+    data_dir: str | None = None,
+    seeds: str | None = None,
+    n_trials: int | None = None,
+) -> LoadedStudy:
     """Parse, override (`--set`, `--seeds`, `--n-trials`), validate and expand a study file.
 
     Raises UserError with one line per problem.

@@ -5,6 +5,7 @@ O = sigmoid(O_TXA (.) O_TNA) (.) spikes, with the stem's real-valued current fee
 (reference code `models/DTA.py`, `TXA.py`, `TNA.py`). The framework layout is `[T, B, C, H, W]`; DTA's own math
 is `[B, T, C, H, W]` with time-major channels `D = T * C` for T-NA, so the block converts on the way in and out.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -25,12 +26,27 @@ GTCA_REDUCTION, GTCA_MIN_REDUCTION = 16, 4
 
 _DTA = {"attention": ("dta",)}
 DTA_KNOBS = (
-    Knob("dta.branches", str, "both", "which attention branches gate the stem spikes: txa = identical cross "
-         "attention (TLA x CLA), tna = non-identical attention (LTCA x GTCA), both = sigmoid of their product "
-         "(paper); one branch gives sigmoid(branch) (.) spikes", choices=BRANCHES, when=_DTA, owner="dta"),
-    Knob("dta.tna_kernel", int, 7, "large-kernel size of T-NA's LTCA: 7 = the code's degenerate 1x1 dilated "
-         "depth-wise conv after the 5x5 one; 21 = 5x5 DW + 7x7 DW with dilation 3 (large-kernel attention)",
-         choices=TNA_KERNELS, when=_DTA, owner="dta"),
+    Knob(
+        "dta.branches",
+        str,
+        "both",
+        "which attention branches gate the stem spikes: txa = identical cross "
+        "attention (TLA x CLA), tna = non-identical attention (LTCA x GTCA), both = sigmoid of their product "
+        "(paper); one branch gives sigmoid(branch) (.) spikes",
+        choices=BRANCHES,
+        when=_DTA,
+        owner="dta",
+    ),
+    Knob(
+        "dta.tna_kernel",
+        int,
+        7,
+        "large-kernel size of T-NA's LTCA: 7 = the code's degenerate 1x1 dilated "
+        "depth-wise conv after the 5x5 one; 21 = 5x5 DW + 7x7 DW with dilation 3 (large-kernel attention)",
+        choices=TNA_KERNELS,
+        when=_DTA,
+        owner="dta",
+    ),
 )
 
 
@@ -52,8 +68,9 @@ class CrossAttention(nn.Module):
         pooled = features.mean(dim=(3, 4))  # [B, T, C]
         attn_t = torch.sigmoid(self.temporal(same_pad(pooled, TLA_KERNEL)))
         attn_c = torch.sigmoid(self.channel(same_pad(pooled.transpose(1, 2), CLA_KERNEL))).transpose(1, 2)
-        return ((features + (self.scale_t * attn_t)[..., None, None])
-                * (features + (self.scale_c * attn_c)[..., None, None]))
+        return (features + (self.scale_t * attn_t)[..., None, None]) * (
+            features + (self.scale_c * attn_c)[..., None, None]
+        )
 
 
 def same_pad(x: torch.Tensor, kernel: int) -> torch.Tensor:
@@ -87,10 +104,12 @@ class NonIdenticalAttention(nn.Module):
         self.local = nn.Sequential(
             nn.Conv2d(dim, dim, local_size, padding=local_size // 2, groups=dim),
             nn.Conv2d(dim, dim, dilated_size, padding=dilated_padding, groups=dim, dilation=DILATION),
-            nn.Conv2d(dim, dim, 1))
+            nn.Conv2d(dim, dim, 1),
+        )
         hidden = gtca_hidden(dim)
-        self.glob = nn.Sequential(nn.Linear(dim, hidden, bias=False), nn.ReLU(inplace=True),
-                                  nn.Linear(hidden, dim, bias=False))
+        self.glob = nn.Sequential(
+            nn.Linear(dim, hidden, bias=False), nn.ReLU(inplace=True), nn.Linear(hidden, dim, bias=False)
+        )
         self.decoding = nn.Conv2d(dim, dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -106,14 +125,17 @@ class DTABlock(nn.Module):
         super().__init__()
         self.timesteps, self.channels = timesteps, channels
         self.cross = CrossAttention(timesteps, channels) if branches in ("txa", "both") else None
-        self.non_identical = (NonIdenticalAttention(timesteps * channels, tna_kernel)
-                              if branches in ("tna", "both") else None)
+        self.non_identical = (
+            NonIdenticalAttention(timesteps * channels, tna_kernel) if branches in ("tna", "both") else None
+        )
 
     def forward(self, current: torch.Tensor, spikes: torch.Tensor) -> torch.Tensor:
         steps, batch, channels, height, width = current.shape
         if (steps, channels) != (self.timesteps, self.channels):
-            raise ValueError(f"DTA was built for timesteps = {self.timesteps} and {self.channels} channels, got "
-                             f"{steps} steps of {channels} channels (its weights depend on T)")
+            raise ValueError(
+                f"DTA was built for timesteps = {self.timesteps} and {self.channels} channels, got "
+                f"{steps} steps of {channels} channels (its weights depend on T)"
+            )
         features = current.transpose(0, 1)  # [B, T, C, H, W]
         attention = None
         if self.non_identical is not None:
@@ -133,5 +155,9 @@ class DTAAttention(Attention):
         return DTABlock(config["timesteps"], channels, config["dta.branches"], config["dta.tna_kernel"])
 
 
-ATTENTIONS.add("dta", DTAAttention(), knobs=DTA_KNOBS,
-               leave_one_out={"dta.txa": {"dta.branches": "tna"}, "dta.tna": {"dta.branches": "txa"}})
+ATTENTIONS.add(
+    "dta",
+    DTAAttention(),
+    knobs=DTA_KNOBS,
+    leave_one_out={"dta.txa": {"dta.branches": "tna"}, "dta.tna": {"dta.branches": "txa"}},
+)

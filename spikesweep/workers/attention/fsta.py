@@ -3,6 +3,7 @@
 `attention: fsta` wraps each spiking activation as FSTA-then-neuron: the module reweights the neuron's whole input
 current `[T, B, C, H, W]` (non-causally in time) before the LIF runs, as `DctSpatialLIF` does in the reference code.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,38 +24,139 @@ COMPRESS_KERNEL = 7  # the compression conv is 7x7 whatever the DCT size (refere
 # The reference code's per-frequency accuracy table of its 7x7 bank (`DCT7x7.important`, data/dct_filter.py),
 # in filter order v * 7 + u; `topk` keeps the K largest entries. No other kernel size has a table.
 TOPK_KERNEL = 7
-TOPK_TABLE = (70.25, 70.05, 70.25, 70.68, 70.24, 70.06, 70.03,
-              70.43, 70.18, 69.43, 70.18, 69.91, 70.27, 70.35,
-              70.03, 69.97, 70.07, 70.43, 70.26, 70.30, 70.31,
-              70.42, 70.03, 70.46, 70.39, 70.19, 70.23, 70.24,
-              69.92, 70.17, 70.02, 69.90, 69.90, 70.50, 70.62,
-              70.27, 70.21, 70.30, 70.22, 70.65, 70.62, 70.37,
-              69.83, 70.10, 70.30, 70.07, 70.32, 70.23, 70.02)
+TOPK_TABLE = (
+    70.25,
+    70.05,
+    70.25,
+    70.68,
+    70.24,
+    70.06,
+    70.03,
+    70.43,
+    70.18,
+    69.43,
+    70.18,
+    69.91,
+    70.27,
+    70.35,
+    70.03,
+    69.97,
+    70.07,
+    70.43,
+    70.26,
+    70.30,
+    70.31,
+    70.42,
+    70.03,
+    70.46,
+    70.39,
+    70.19,
+    70.23,
+    70.24,
+    69.92,
+    70.17,
+    70.02,
+    69.90,
+    69.90,
+    70.50,
+    70.62,
+    70.27,
+    70.21,
+    70.30,
+    70.22,
+    70.65,
+    70.62,
+    70.37,
+    69.83,
+    70.10,
+    70.30,
+    70.07,
+    70.32,
+    70.23,
+    70.02,
+)
 
 _FSTA = {"attention": ("fsta",)}
 _RANKED = {"attention": ("fsta",), "fsta.freq_select": ("topk", "lowfreq")}
 FSTA_KNOBS = (
-    Knob("fsta.dct_kernel", int, 7, "size k of the fixed k x k DCT-II filter bank (k^2 frequencies, padding (k-1)/2; "
-         "paper Table 6 compares 3, 5, 7)", low=1, high=15, rule=lambda k: k % 2 == 1, rule_text="odd",
-         when=_FSTA, owner="fsta"),
-    Knob("fsta.combination", str, "serial", "how the temporal (TA) and DCT spatial (SA) branches combine: serial = "
-         "SA on the TA output (paper mode a), parallel = SA on the raw input (b), serial_channel = serial plus a "
-         "C x C channel gate between TA and SA (c)", choices=COMBINATIONS, when=_FSTA, owner="fsta"),
-    Knob("fsta.compress_reduction", int, 1, "bottleneck r of the 7x7 compression of the frequency maps: 1 = one "
-         "conv F -> 1; r > 1 = conv F -> F // r, ReLU, conv -> 1 (F frequencies kept; the reference ResNet19 uses 16 "
-         "in its blocks, see fsta.compress_reduction_stem)", low=1, high=64, when=_FSTA, owner="fsta"),
-    Knob("fsta.compress_reduction_stem", int, 0, "compression bottleneck r of the FSTA modules in the backbone's "
-         "stem; 0 = the same as fsta.compress_reduction (the reference ResNet19: 1 in the stem, 16 in the blocks)",
-         low=0, high=64, when=_FSTA, owner="fsta"),
-    Knob("fsta.freq_select", str, "all", "which DCT frequencies feed the spatial attention: all k^2 (paper); topk = "
-         "the fsta.freq_k best of the reference code's per-frequency accuracy table (7 x 7 bank only); lowfreq = "
-         "the fsta.freq_k lowest by u + v; single = the one filter fsta.freq_index (code-only options)",
-         choices=FREQ_SELECTIONS, when=_FSTA, owner="fsta"),
-    Knob("fsta.freq_k", int, 16, "number of frequencies kept with fsta.freq_select = topk or lowfreq (at most k^2)",
-         low=1, high=225, when=_RANKED, owner="fsta"),
-    Knob("fsta.freq_index", int, 0, "filter index v * k + u (v horizontal, u vertical frequency) kept with "
-         "fsta.freq_select = single (below k^2)", low=0, high=224,
-         when={"attention": ("fsta",), "fsta.freq_select": ("single",)}, owner="fsta"),
+    Knob(
+        "fsta.dct_kernel",
+        int,
+        7,
+        "size k of the fixed k x k DCT-II filter bank (k^2 frequencies, padding (k-1)/2; "
+        "paper Table 6 compares 3, 5, 7)",
+        low=1,
+        high=15,
+        rule=lambda k: k % 2 == 1,
+        rule_text="odd",
+        when=_FSTA,
+        owner="fsta",
+    ),
+    Knob(
+        "fsta.combination",
+        str,
+        "serial",
+        "how the temporal (TA) and DCT spatial (SA) branches combine: serial = "
+        "SA on the TA output (paper mode a), parallel = SA on the raw input (b), serial_channel = serial plus a "
+        "C x C channel gate between TA and SA (c)",
+        choices=COMBINATIONS,
+        when=_FSTA,
+        owner="fsta",
+    ),
+    Knob(
+        "fsta.compress_reduction",
+        int,
+        1,
+        "bottleneck r of the 7x7 compression of the frequency maps: 1 = one "
+        "conv F -> 1; r > 1 = conv F -> F // r, ReLU, conv -> 1 (F frequencies kept; the reference ResNet19 uses 16 "
+        "in its blocks, see fsta.compress_reduction_stem)",
+        low=1,
+        high=64,
+        when=_FSTA,
+        owner="fsta",
+    ),
+    Knob(
+        "fsta.compress_reduction_stem",
+        int,
+        0,
+        "compression bottleneck r of the FSTA modules in the backbone's "
+        "stem; 0 = the same as fsta.compress_reduction (the reference ResNet19: 1 in the stem, 16 in the blocks)",
+        low=0,
+        high=64,
+        when=_FSTA,
+        owner="fsta",
+    ),
+    Knob(
+        "fsta.freq_select",
+        str,
+        "all",
+        "which DCT frequencies feed the spatial attention: all k^2 (paper); topk = "
+        "the fsta.freq_k best of the reference code's per-frequency accuracy table (7 x 7 bank only); lowfreq = "
+        "the fsta.freq_k lowest by u + v; single = the one filter fsta.freq_index (code-only options)",
+        choices=FREQ_SELECTIONS,
+        when=_FSTA,
+        owner="fsta",
+    ),
+    Knob(
+        "fsta.freq_k",
+        int,
+        16,
+        "number of frequencies kept with fsta.freq_select = topk or lowfreq (at most k^2)",
+        low=1,
+        high=225,
+        when=_RANKED,
+        owner="fsta",
+    ),
+    Knob(
+        "fsta.freq_index",
+        int,
+        0,
+        "filter index v * k + u (v horizontal, u vertical frequency) kept with fsta.freq_select = single (below k^2)",
+        low=0,
+        high=224,
+        when={"attention": ("fsta",), "fsta.freq_select": ("single",)},
+        owner="fsta",
+    ),
 )
 
 
@@ -101,22 +203,40 @@ def fsta_problems(config: Mapping[str, Any]) -> Problems:
     kernel, mode, total = config["fsta.dct_kernel"], config["fsta.freq_select"], config["fsta.dct_kernel"] ** 2
     problems: Problems = []
     if mode == "topk" and kernel != TOPK_KERNEL:
-        problems.append(("fsta.freq_select", f"'topk' ranks frequencies by the reference code's 7 x 7 accuracy "
-                                             f"table, but fsta.dct_kernel is {kernel} (allowed: topk with "
-                                             f"fsta.dct_kernel {TOPK_KERNEL}; lowfreq, all or single with any kernel)"))
+        problems.append(
+            (
+                "fsta.freq_select",
+                f"'topk' ranks frequencies by the reference code's 7 x 7 accuracy "
+                f"table, but fsta.dct_kernel is {kernel} (allowed: topk with "
+                f"fsta.dct_kernel {TOPK_KERNEL}; lowfreq, all or single with any kernel)",
+            )
+        )
     elif mode in ("topk", "lowfreq") and config["fsta.freq_k"] > total:
-        problems.append(("fsta.freq_k", f"{config['fsta.freq_k']} is out of range (allowed: 1..{total} for "
-                                        f"fsta.dct_kernel {kernel})"))
+        problems.append(
+            (
+                "fsta.freq_k",
+                f"{config['fsta.freq_k']} is out of range (allowed: 1..{total} for fsta.dct_kernel {kernel})",
+            )
+        )
     elif mode == "single" and config["fsta.freq_index"] >= total:
-        problems.append(("fsta.freq_index", f"{config['fsta.freq_index']} is out of range (allowed: "
-                                            f"0..{total - 1} for fsta.dct_kernel {kernel})"))
+        problems.append(
+            (
+                "fsta.freq_index",
+                f"{config['fsta.freq_index']} is out of range (allowed: 0..{total - 1} for fsta.dct_kernel {kernel})",
+            )
+        )
     if problems:
         return problems
     kept = {"all": total, "single": 1}.get(mode, config["fsta.freq_k"])
     for name in ("fsta.compress_reduction", "fsta.compress_reduction_stem"):
         if config[name] > kept:
-            problems.append((name, f"{config[name]} leaves no channel for the {kept} frequencies kept "
-                                   f"(allowed: 1..{kept}{', or 0' if name.endswith('_stem') else ''})"))
+            problems.append(
+                (
+                    name,
+                    f"{config[name]} leaves no channel for the {kept} frequencies kept "
+                    f"(allowed: 1..{kept}{', or 0' if name.endswith('_stem') else ''})",
+                )
+            )
     return problems
 
 
@@ -129,8 +249,15 @@ class FSTA(nn.Module):
     Output (t X_t + s X_s) / 2 with t = 0.6, s = 0.5 learnable. The output has the input's shape.
     """
 
-    def __init__(self, channels: int, timesteps: int, kernel: int = 7, combination: str = "serial",
-                 compress_reduction: int = 1, frequencies: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        channels: int,
+        timesteps: int,
+        kernel: int = 7,
+        combination: str = "serial",
+        compress_reduction: int = 1,
+        frequencies: list[int] | None = None,
+    ) -> None:
         super().__init__()
         self.channels, self.timesteps, self.kernel, self.combination = channels, timesteps, kernel, combination
         self.alpha = nn.Parameter(torch.tensor([0.5]))
@@ -188,8 +315,10 @@ class FSTA(nn.Module):
         return F.conv2d(channel_sum, self.dct.to(channel_sum.dtype), padding=self.kernel // 2)
 
     def extra_repr(self) -> str:
-        return (f"channels={self.channels}, timesteps={self.timesteps}, dct={self.kernel}x{self.kernel} "
-                f"({self.dct.shape[0]} filters), combination={self.combination}")
+        return (
+            f"channels={self.channels}, timesteps={self.timesteps}, dct={self.kernel}x{self.kernel} "
+            f"({self.dct.shape[0]} filters), combination={self.combination}"
+        )
 
 
 def _compression(frequencies: int, reduction: int) -> nn.Module:
@@ -197,8 +326,11 @@ def _compression(frequencies: int, reduction: int) -> nn.Module:
     if reduction == 1:
         return nn.Conv2d(frequencies, 1, COMPRESS_KERNEL, padding=padding, bias=False)
     hidden = frequencies // reduction
-    return nn.Sequential(nn.Conv2d(frequencies, hidden, COMPRESS_KERNEL, padding=padding, bias=False), nn.ReLU(),
-                         nn.Conv2d(hidden, 1, COMPRESS_KERNEL, padding=padding, bias=False))
+    return nn.Sequential(
+        nn.Conv2d(frequencies, hidden, COMPRESS_KERNEL, padding=padding, bias=False),
+        nn.ReLU(),
+        nn.Conv2d(hidden, 1, COMPRESS_KERNEL, padding=padding, bias=False),
+    )
 
 
 class AttentiveNeuron(nn.Sequential):
@@ -213,8 +345,9 @@ class AttentiveNeuron(nn.Sequential):
 class FSTAAttention(Attention):
     """Puts an FSTA module in front of every spiking neuron of the backbone (stem LIFs included)."""
 
-    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory,
-                    stem: bool = False) -> nn.Module:
+    def wrap_neuron(
+        self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory, stem: bool = False
+    ) -> nn.Module:
         return AttentiveNeuron(build_fsta(config, channels, stem), make_neuron(config, channels))
 
 
@@ -223,13 +356,15 @@ def build_fsta(config: Mapping[str, Any], channels: int, stem: bool = False) -> 
     kernel = config["fsta.dct_kernel"]
     frequencies = None
     if config["fsta.freq_select"] != "all":
-        frequencies = select_frequencies(kernel, config["fsta.freq_select"], config["fsta.freq_k"],
-                                         config["fsta.freq_index"])
+        frequencies = select_frequencies(
+            kernel, config["fsta.freq_select"], config["fsta.freq_k"], config["fsta.freq_index"]
+        )
     reduction = config["fsta.compress_reduction"]
     if stem and config["fsta.compress_reduction_stem"]:
         reduction = config["fsta.compress_reduction_stem"]
     return FSTA(channels, config["timesteps"], kernel, config["fsta.combination"], reduction, frequencies)
 
 
-ATTENTIONS.add("fsta", FSTAAttention(), knobs=FSTA_KNOBS, leave_one_out={"fsta": {"attention": "none"}},
-               checks=(fsta_problems,))
+ATTENTIONS.add(
+    "fsta", FSTAAttention(), knobs=FSTA_KNOBS, leave_one_out={"fsta": {"attention": "none"}}, checks=(fsta_problems,)
+)

@@ -1,4 +1,5 @@
 """`attention: none`: the vanilla backbone with the same neuron, the baseline of every ablation."""
+
 from ..registries import ATTENTIONS
 from .base import Attention
 

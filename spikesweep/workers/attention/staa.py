@@ -7,6 +7,7 @@ Time-Step Random Dropout (TSRD) falls back to the plain adaptive LIF step during
 No reference code exists (seed-spec 3.0): GC fusion, SA internals, PE shape/location and TSRD granularity are
 reconstructions, each exposed as a knob with its alternatives.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,44 +35,145 @@ TSRD_GRANULARITIES = ("batch", "sample")
 _STAA = {"attention": ("staa",)}
 _RECON = "[reconstruction, seed-spec 3.0] "
 STAA_KNOBS = (
-    Knob("staa.lif_param", str, "literal", _RECON + "form of the adaptive LIF every STAA-LIF uses (whatever `neuron` "
-         "says): literal = M H + N I; tau_style = (1 - 1/M) H + N I (M a learnable time constant)",
-         choices=LIF_PARAMS, when=_STAA, owner="staa"),
-    Knob("staa.m_init", float, 2.0, "initial value of the per-channel history coefficient M (paper: 2)",
-         low=-10.0, high=10.0, when=_STAA, owner="staa"),
-    Knob("staa.n_init", float, 0.1, "initial value of the per-channel input coefficient N (paper: 0.1)",
-         low=-10.0, high=10.0, when=_STAA, owner="staa"),
-    Knob("staa.pe", str, "learnable", "per-time-step position encoding: none, learnable (init 0, paper) or fixed "
-         "sinusoidal over t (the paper's 'fixed PE' ablation; its exact form is a reconstruction)",
-         choices=PE_KINDS, when=_STAA, owner="staa"),
-    Knob("staa.pe_shape", str, "TxCx1x1", _RECON + "shape of the learnable PE of a layer: one value per (step, "
-         "channel), or per (step, channel, pixel), sized from the layer's input on the first forward",
-         choices=PE_SHAPES, when={"attention": ("staa",), "staa.pe": ("learnable",)}, owner="staa"),
-    Knob("staa.pe_location", str, "c", "where the PE is added (paper Fig. 2; c = GC input is the paper's; b = "
-         "history term M H, d = GC output, e = aggregated membrane are reconstructed readings)",
-         choices=PE_LOCATIONS, when={"attention": ("staa",), "staa.pe": ("learnable", "fixed")}, owner="staa"),
-    Knob("staa.gc", bool, True, "global-context block (GCNet key/value/query 1x1 convs) on the input current",
-         when=_STAA, owner="staa"),
-    Knob("staa.gc_ratio", int, 4, "bottleneck ratio r (hidden width C // r, at least 1) of the GC transform and "
-         "of Step Attention (paper Fig. 5: best 4; the other swept values are only in the figure)", low=1, high=256,
-         when=_STAA, owner="staa"),
-    Knob("staa.gc_fusion", str, "add", _RECON + "how the GC context joins the input: add = X + Q (GCNet channel-add, "
-         "identity at init), mul = X (.) sigmoid(Q) (0.5 X at init)", choices=GC_FUSIONS,
-         when={"attention": ("staa",), "staa.gc": (True,)}, owner="staa"),
-    Knob("staa.step_attention", bool, True, "Step Attention: a learned per-channel gate merging history M H and "
-         "input N X' instead of plain addition (internals are a reconstruction)", when=_STAA, owner="staa"),
-    Knob("staa.step_scale", float, 2.0, "Step Attention scale k: V = k [(1-g) M H + g N X']; k = 2 is plain "
-         "addition at init (paper default 2)", low=1e-3, high=100.0,
-         when={"attention": ("staa",), "staa.step_attention": (True,)}, owner="staa"),
-    Knob("staa.step_form", str, "gate", _RECON + "Step Attention weights: gate = sigmoid (1 - g, g); softmax2 = "
-         "SK-style softmax over two branch logits", choices=STEP_FORMS,
-         when={"attention": ("staa",), "staa.step_attention": (True,)}, owner="staa"),
-    Knob("staa.tsrd_p", float, 0.1, "Time-Step Random Dropout: probability that a time step skips PE/GC/SA and "
-         "uses the plain adaptive step M H + N I (paper best 0.1, 0 = off; training only, a reconstruction)",
-         low=0.0, high=1.0, when=_STAA, owner="staa"),
-    Knob("staa.tsrd_granularity", str, "batch", _RECON + "TSRD draws: one per (layer, step, mini-batch), which "
-         "skips the computation, or one per (layer, step, sample)", choices=TSRD_GRANULARITIES, when=_STAA,
-         owner="staa"),
+    Knob(
+        "staa.lif_param",
+        str,
+        "literal",
+        _RECON + "form of the adaptive LIF every STAA-LIF uses (whatever `neuron` "
+        "says): literal = M H + N I; tau_style = (1 - 1/M) H + N I (M a learnable time constant)",
+        choices=LIF_PARAMS,
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.m_init",
+        float,
+        2.0,
+        "initial value of the per-channel history coefficient M (paper: 2)",
+        low=-10.0,
+        high=10.0,
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.n_init",
+        float,
+        0.1,
+        "initial value of the per-channel input coefficient N (paper: 0.1)",
+        low=-10.0,
+        high=10.0,
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.pe",
+        str,
+        "learnable",
+        "per-time-step position encoding: none, learnable (init 0, paper) or fixed "
+        "sinusoidal over t (the paper's 'fixed PE' ablation; its exact form is a reconstruction)",
+        choices=PE_KINDS,
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.pe_shape",
+        str,
+        "TxCx1x1",
+        _RECON + "shape of the learnable PE of a layer: one value per (step, "
+        "channel), or per (step, channel, pixel), sized from the layer's input on the first forward",
+        choices=PE_SHAPES,
+        when={"attention": ("staa",), "staa.pe": ("learnable",)},
+        owner="staa",
+    ),
+    Knob(
+        "staa.pe_location",
+        str,
+        "c",
+        "where the PE is added (paper Fig. 2; c = GC input is the paper's; b = "
+        "history term M H, d = GC output, e = aggregated membrane are reconstructed readings)",
+        choices=PE_LOCATIONS,
+        when={"attention": ("staa",), "staa.pe": ("learnable", "fixed")},
+        owner="staa",
+    ),
+    Knob(
+        "staa.gc",
+        bool,
+        True,
+        "global-context block (GCNet key/value/query 1x1 convs) on the input current",
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.gc_ratio",
+        int,
+        4,
+        "bottleneck ratio r (hidden width C // r, at least 1) of the GC transform and "
+        "of Step Attention (paper Fig. 5: best 4; the other swept values are only in the figure)",
+        low=1,
+        high=256,
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.gc_fusion",
+        str,
+        "add",
+        _RECON + "how the GC context joins the input: add = X + Q (GCNet channel-add, "
+        "identity at init), mul = X (.) sigmoid(Q) (0.5 X at init)",
+        choices=GC_FUSIONS,
+        when={"attention": ("staa",), "staa.gc": (True,)},
+        owner="staa",
+    ),
+    Knob(
+        "staa.step_attention",
+        bool,
+        True,
+        "Step Attention: a learned per-channel gate merging history M H and "
+        "input N X' instead of plain addition (internals are a reconstruction)",
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.step_scale",
+        float,
+        2.0,
+        "Step Attention scale k: V = k [(1-g) M H + g N X']; k = 2 is plain addition at init (paper default 2)",
+        low=1e-3,
+        high=100.0,
+        when={"attention": ("staa",), "staa.step_attention": (True,)},
+        owner="staa",
+    ),
+    Knob(
+        "staa.step_form",
+        str,
+        "gate",
+        _RECON + "Step Attention weights: gate = sigmoid (1 - g, g); softmax2 = "
+        "SK-style softmax over two branch logits",
+        choices=STEP_FORMS,
+        when={"attention": ("staa",), "staa.step_attention": (True,)},
+        owner="staa",
+    ),
+    Knob(
+        "staa.tsrd_p",
+        float,
+        0.1,
+        "Time-Step Random Dropout: probability that a time step skips PE/GC/SA and "
+        "uses the plain adaptive step M H + N I (paper best 0.1, 0 = off; training only, a reconstruction)",
+        low=0.0,
+        high=1.0,
+        when=_STAA,
+        owner="staa",
+    ),
+    Knob(
+        "staa.tsrd_granularity",
+        str,
+        "batch",
+        _RECON + "TSRD draws: one per (layer, step, mini-batch), which "
+        "skips the computation, or one per (layer, step, sample)",
+        choices=TSRD_GRANULARITIES,
+        when=_STAA,
+        owner="staa",
+    ),
 )
 
 
@@ -166,8 +268,12 @@ class GlobalContext(nn.Module):
         super().__init__()
         hidden = hidden_width(channels, ratio)
         self.key = nn.Conv2d(channels, 1, 1)
-        self.transform = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.LayerNorm([hidden, 1, 1]),
-                                       nn.ReLU(inplace=True), nn.Conv2d(hidden, channels, 1))
+        self.transform = nn.Sequential(
+            nn.Conv2d(channels, hidden, 1),
+            nn.LayerNorm([hidden, 1, 1]),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, 1),
+        )
         last = self.transform[-1]
         assert isinstance(last, nn.Conv2d) and last.bias is not None
         nn.init.zeros_(last.weight)
@@ -227,11 +333,15 @@ class StaaLIF(SpikingNeuron):
         super().__init__()
         self.settings = settings
         self.coefficients = AdaptiveCoefficients(channels, settings.m_init, settings.n_init, settings.lif_param)
-        self.position = (None if settings.pe == "none" else
-                         PositionEncoding(settings.pe, settings.pe_shape, timesteps, channels))
+        self.position = (
+            None if settings.pe == "none" else PositionEncoding(settings.pe, settings.pe_shape, timesteps, channels)
+        )
         self.context = GlobalContext(channels, settings.gc_ratio, settings.gc_fusion) if settings.gc else None
-        self.aggregator = (StepAttention(channels, settings.gc_ratio, settings.step_scale, settings.step_form)
-                           if settings.step_attention else None)
+        self.aggregator = (
+            StepAttention(channels, settings.gc_ratio, settings.step_scale, settings.step_form)
+            if settings.step_attention
+            else None
+        )
         self.timesteps = timesteps
 
     def _drops(self, current: torch.Tensor) -> torch.Tensor | None:
@@ -262,8 +372,9 @@ class StaaLIF(SpikingNeuron):
         self.coefficients.check(current)
         steps = current.shape[0]
         if self.position is not None and steps > self.timesteps:
-            raise ValueError(f"STAA position encoding was built for timesteps = {self.timesteps}, got input with "
-                             f"{steps} steps")
+            raise ValueError(
+                f"STAA position encoding was built for timesteps = {self.timesteps}, got input with {steps} steps"
+            )
         drops = self._drops(current)
         step_dropped = drops is not None and drops.dim() == 1
         kept = torch.nonzero(~drops).flatten() if drops is not None and step_dropped else torch.arange(steps)
@@ -293,23 +404,33 @@ class StaaLIF(SpikingNeuron):
 class StaaAttention(Attention):
     """`attention: staa`: every spiking activation becomes an STAA-LIF (the `neuron` knob is not used)."""
 
-    def wrap_neuron(self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory,
-                    stem: bool = False) -> nn.Module:
+    def wrap_neuron(
+        self, config: Mapping[str, Any], channels: int, make_neuron: NeuronFactory, stem: bool = False
+    ) -> nn.Module:
         return StaaLIF(channels, config["timesteps"], StaaSettings.from_config(config))
 
 
 def staa_problems(config: Mapping[str, Any]) -> Problems:
     """Cross-knob check of `attention: staa`: the tau-style leak 1 - 1/M needs M != 0 at init."""
     if config["staa.lif_param"] == "tau_style" and config["staa.m_init"] == 0:
-        return [("staa.m_init", "0 makes the tau-style leak 1 - 1/M infinite (allowed: a non-zero value with "
-                                "staa.lif_param tau_style)")]
+        return [
+            (
+                "staa.m_init",
+                "0 makes the tau-style leak 1 - 1/M infinite (allowed: a non-zero value with staa.lif_param tau_style)",
+            )
+        ]
     return []
 
 
-ATTENTIONS.add("staa", StaaAttention(), knobs=STAA_KNOBS, checks=(staa_problems,), leave_one_out={
-    "staa.gc": {"staa.gc": False},
-    "staa.pe": {"staa.pe": "none"},
-    "staa.step_attention": {"staa.step_attention": False},
-    "staa.tsrd": {"staa.tsrd_p": 0.0},
-})
-
+ATTENTIONS.add(
+    "staa",
+    StaaAttention(),
+    knobs=STAA_KNOBS,
+    checks=(staa_problems,),
+    leave_one_out={
+        "staa.gc": {"staa.gc": False},
+        "staa.pe": {"staa.pe": "none"},
+        "staa.step_attention": {"staa.step_attention": False},
+        "staa.tsrd": {"staa.tsrd_p": 0.0},
+    },
+)

@@ -4,6 +4,7 @@ All tensors are `[T, B, C, H, W]`; stateless layers run on the folded `T*B` batc
 the folded batch has the statistics over (T, B, H, W): the same as FSTA's BatchNorm3d over `[B, C, T, H, W]` and
 DTA's BatchNorm2d over `B*T`.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,15 @@ class SpikingBasicBlock(nn.Module):
     `downsample` maps the block input to the shortcut when the shape changes (None = identity).
     """
 
-    def __init__(self, parts: ModelParts, in_channels: int, channels: int, stride: int,
-                 downsample: nn.Module | None, fsta_init: bool = True) -> None:
+    def __init__(
+        self,
+        parts: ModelParts,
+        in_channels: int,
+        channels: int,
+        stride: int,
+        downsample: nn.Module | None,
+        fsta_init: bool = True,
+    ) -> None:
         super().__init__()
         self.conv1 = conv_bn(in_channels, channels, 3, stride, fsta_init)
         self.neuron1 = parts.neuron(channels)
@@ -85,8 +93,14 @@ class MembraneShortcutBlock(nn.Module):
         return out + (x if self.downsample is None else self.downsample(x))
 
 
-def resnet_stages(parts: ModelParts, in_channels: int, widths: tuple[int, ...], depths: tuple[int, ...],
-                  strides: tuple[int, ...], pool_shortcut: bool = False) -> list[nn.Module]:
+def resnet_stages(
+    parts: ModelParts,
+    in_channels: int,
+    widths: tuple[int, ...],
+    depths: tuple[int, ...],
+    strides: tuple[int, ...],
+    pool_shortcut: bool = False,
+) -> list[nn.Module]:
     """FSTA-initialised spiking BasicBlocks; a projection shortcut where the shape changes: conv1x1(stride)-BN, or
     with `pool_shortcut` (ResNet20) AvgPool(stride, ceil_mode)-conv1x1-BN."""
     blocks: list[nn.Module] = []
@@ -95,8 +109,11 @@ def resnet_stages(parts: ModelParts, in_channels: int, widths: tuple[int, ...], 
             block_stride = stride if index == 0 else 1
             downsample = None
             if pool_shortcut and block_stride != 1:
-                downsample = SeqFold(nn.AvgPool2d(block_stride, block_stride, ceil_mode=True, count_include_pad=False),
-                                     conv(in_channels, width, 1, 1, fsta_init=True), nn.BatchNorm2d(width))
+                downsample = SeqFold(
+                    nn.AvgPool2d(block_stride, block_stride, ceil_mode=True, count_include_pad=False),
+                    conv(in_channels, width, 1, 1, fsta_init=True),
+                    nn.BatchNorm2d(width),
+                )
             elif block_stride != 1 or in_channels != width:
                 downsample = conv_bn(in_channels, width, 1, block_stride, fsta_init=True)
             blocks.append(SpikingBasicBlock(parts, in_channels, width, block_stride, downsample))

@@ -11,6 +11,7 @@ Input `[T, B, C, H, W]`, output `[T, B, classes]`; PyTorch default init. Without
 current goes straight into the first block (whose first op is a LIF). With one (DTA): spikes = LIF(current) and
 `block(current, spikes)` is fed on.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,8 +26,16 @@ from ._blocks import MembraneShortcutBlock, Readout, conv_bn
 class MSResNet(nn.Module):
     """Stem, stem-attention slot, optional pooling, MS blocks, final LIF and the per-step read-out."""
 
-    def __init__(self, parts: ModelParts, stem: nn.Module, pool: nn.Module | None, widths: tuple[int, ...],
-                 depths: tuple[int, ...], strides: tuple[int, ...], num_classes: int) -> None:
+    def __init__(
+        self,
+        parts: ModelParts,
+        stem: nn.Module,
+        pool: nn.Module | None,
+        widths: tuple[int, ...],
+        depths: tuple[int, ...],
+        strides: tuple[int, ...],
+        num_classes: int,
+    ) -> None:
         super().__init__()
         self.stem = stem
         self.stem_attention = parts.stem_attention(64)
@@ -52,11 +61,17 @@ class MSResNet(nn.Module):
 
 @BACKBONES.register("ms_resnet18")
 def ms_resnet18(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    return MSResNet(parts, conv_bn(input_shape[0], 64, 3, 1), None, (128, 256, 512), (3, 3, 2), (1, 2, 2),
-                    num_classes)
+    return MSResNet(parts, conv_bn(input_shape[0], 64, 3, 1), None, (128, 256, 512), (3, 3, 2), (1, 2, 2), num_classes)
 
 
 @BACKBONES.register("ms_resnet34")
 def ms_resnet34(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    return MSResNet(parts, conv_bn(input_shape[0], 64, 7, 2), SeqFold(nn.MaxPool2d(3, 2, 1)),
-                    (64, 128, 256, 512), (3, 4, 6, 3), (1, 2, 2, 2), num_classes)
+    return MSResNet(
+        parts,
+        conv_bn(input_shape[0], 64, 7, 2),
+        SeqFold(nn.MaxPool2d(3, 2, 1)),
+        (64, 128, 256, 512),
+        (3, 4, 6, 3),
+        (1, 2, 2, 2),
+        num_classes,
+    )

@@ -4,6 +4,7 @@ Both take `[T, B, C, H, W]` (any C, e.g. 3 for images, 2 for event frames) and r
 `[T, B, classes]`. Weights use the FSTA code's initialisation. With an attention module in the stem slot
 (`parts.stem_attention`), it is applied to the stem's last (current, spikes) pair and its output is fed on.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,12 +23,18 @@ class ResNet20(nn.Module):
     def __init__(self, parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> None:
         super().__init__()
         channels = input_shape[0]
-        self.stem = nn.Sequential(*(layer for c in (channels, 64, 64)
-                                    for layer in (conv_bn(c, 64, 3, 1, fsta_init=True), parts.neuron(64, stem=True))))
+        self.stem = nn.Sequential(
+            *(
+                layer
+                for c in (channels, 64, 64)
+                for layer in (conv_bn(c, 64, 3, 1, fsta_init=True), parts.neuron(64, stem=True))
+            )
+        )
         self.stem_attention = parts.stem_attention(64)
         self.pool = SeqFold(nn.AvgPool2d(2))
-        self.blocks = nn.Sequential(*resnet_stages(parts, 64, (64, 128, 256, 512), (2, 2, 2, 2), (1, 2, 2, 2),
-                                                   pool_shortcut=True))
+        self.blocks = nn.Sequential(
+            *resnet_stages(parts, 64, (64, 128, 256, 512), (2, 2, 2, 2), (1, 2, 2, 2), pool_shortcut=True)
+        )
         self.readout = Readout(512, num_classes, fsta_init=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@ Stem conv7x7/s2 (C -> 64)-BN-LIF, AvgPool2d(3, 2, 1); stages [2,2,2,2] (ResNet18
 widths 64/128/256/512 and strides 1/2/2/2; downsample conv1x1(stride)-BN; GAP; FC 512 per step.
 Input `[T, B, C, H, W]` (224x224 for ImageNet; any size >= 1 works), output `[T, B, classes]`. FSTA-code init.
 """
+
 from __future__ import annotations
 
 import torch
@@ -18,8 +19,9 @@ from ._blocks import Readout, apply_stem_attention, conv_bn, resnet_stages
 class ImageNetResNet(nn.Module):
     """The `DctResNet` layout with `depths` BasicBlocks per stage."""
 
-    def __init__(self, parts: ModelParts, input_shape: tuple[int, ...], num_classes: int,
-                 depths: tuple[int, ...]) -> None:
+    def __init__(
+        self, parts: ModelParts, input_shape: tuple[int, ...], num_classes: int, depths: tuple[int, ...]
+    ) -> None:
         super().__init__()
         self.stem = conv_bn(input_shape[0], 64, 7, 2, fsta_init=True)
         self.stem_neuron = parts.neuron(64, stem=True)

@@ -1,4 +1,5 @@
 """A small spiking CNN sized for 8x8 (digits) and 34x34 (N-MNIST) inputs."""
+
 from __future__ import annotations
 
 import torch

@@ -7,6 +7,7 @@ ceil_mode (odd sizes keep their last row/column), then global average pooling an
 the global pool. Average pooling makes the spikes non-binary, so the first conv after each pool is MAC-driven.
 FSTA-code initialisation (STAA comes from the same group). Input `[T, B, C, H, W]`, output `[T, B, classes]`.
 """
+
 from __future__ import annotations
 
 import torch

@@ -11,6 +11,7 @@ no host synchronisation, so resident datasets never wait on a CPU data loader.
   leave no room for crops, and mirrored gestures are different classes).
 `augment: none` turns everything off; `augment: custom` uses exactly the `augment.*` knobs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -26,15 +27,47 @@ from .base import DataBundle, dataset_spec
 _CUSTOM = {"augment": ("custom",)}
 
 declare(
-    Knob("augment", str, "auto", "training augmentation: the dataset's recipe (auto), none, or the augment.* knobs",
-         choices=("auto", "none", "custom"), owner="data"),
-    Knob("augment.crop_padding", int, 0, "random crop after zero padding by this many pixels (0 = off)", low=0,
-         high=64, unit="px", when=_CUSTOM, owner="data"),
+    Knob(
+        "augment",
+        str,
+        "auto",
+        "training augmentation: the dataset's recipe (auto), none, or the augment.* knobs",
+        choices=("auto", "none", "custom"),
+        owner="data",
+    ),
+    Knob(
+        "augment.crop_padding",
+        int,
+        0,
+        "random crop after zero padding by this many pixels (0 = off)",
+        low=0,
+        high=64,
+        unit="px",
+        when=_CUSTOM,
+        owner="data",
+    ),
     Knob("augment.flip", bool, False, "random horizontal flip with probability 0.5", when=_CUSTOM, owner="data"),
-    Knob("augment.cutout", int, 0, "side of one zeroed square per sample (DeVries & Taylor 2017; 0 = off)", low=0,
-         high=1024, unit="px", when=_CUSTOM, owner="data"),
-    Knob("augment.cutmix", float, 0.0, "probability per batch of CutMix (Yun et al. 2019, area ~ Beta(1,1))",
-         low=0.0, high=1.0, when=_CUSTOM, owner="data"),
+    Knob(
+        "augment.cutout",
+        int,
+        0,
+        "side of one zeroed square per sample (DeVries & Taylor 2017; 0 = off)",
+        low=0,
+        high=1024,
+        unit="px",
+        when=_CUSTOM,
+        owner="data",
+    ),
+    Knob(
+        "augment.cutmix",
+        float,
+        0.0,
+        "probability per batch of CutMix (Yun et al. 2019, area ~ Beta(1,1))",
+        low=0.0,
+        high=1.0,
+        when=_CUSTOM,
+        owner="data",
+    ),
 )
 
 
@@ -56,8 +89,9 @@ def recipe(config: Mapping[str, Any]) -> Recipe:
         return Recipe()
     if config["augment"] == "auto":
         return Recipe(**dataset_spec(config).augment)
-    return Recipe(config["augment.crop_padding"], config["augment.flip"], config["augment.cutout"],
-                  config["augment.cutmix"])
+    return Recipe(
+        config["augment.crop_padding"], config["augment.flip"], config["augment.cutout"], config["augment.cutmix"]
+    )
 
 
 def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
@@ -81,8 +115,9 @@ def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.where(flip.view(-1, *([1] * (x.dim() - 1))), x.flip(-1), x)
 
 
-def box_mask(centre_y: torch.Tensor, centre_x: torch.Tensor, size_y: torch.Tensor, size_x: torch.Tensor,
-             height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+def box_mask(
+    centre_y: torch.Tensor, centre_x: torch.Tensor, size_y: torch.Tensor, size_x: torch.Tensor, height: int, width: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Boolean masks `[..., H, W]` of boxes clipped to the image, and their areas in pixels."""
     device = centre_y.device
     top = (centre_y - size_y // 2).clamp(0, height)
@@ -105,8 +140,9 @@ def cutout(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tens
     return x.masked_fill(mask.view(batch, *([1] * (x.dim() - 3)), height, width), 0)
 
 
-def cutmix(x: torch.Tensor, y: torch.Tensor, probability: float, num_classes: int,
-           generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def cutmix(
+    x: torch.Tensor, y: torch.Tensor, probability: float, num_classes: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """With `probability`, paste one box of a shuffled batch into the batch; soft targets weighted by area."""
     batch, height, width = x.shape[0], x.shape[-2], x.shape[-1]
     device = x.device
@@ -143,8 +179,9 @@ class BatchAugmenter:
         return x, y
 
 
-def batch_augmenter(config: Mapping[str, Any], data: DataBundle, device: torch.device,
-                    generator: torch.Generator) -> BatchAugmenter | None:
+def batch_augmenter(
+    config: Mapping[str, Any], data: DataBundle, device: torch.device, generator: torch.Generator
+) -> BatchAugmenter | None:
     """The epoch's augmenter, seeded from the trial's generator; None (drawing nothing) when nothing is on."""
     plan = recipe(config)
     if not plan.active:

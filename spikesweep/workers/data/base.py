@@ -5,6 +5,7 @@
   is there (raising `DatasetMissing` otherwise) and converts event datasets to frames into the cache.
 - `load_dataset(config, data_dir, cache_dir)`: called by a trial; reads the frame cache when there is one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,10 @@ from ..registries import DATASETS, load_plugins
 log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "SPIKESWEEP_DATA"
-NO_DATA_DIR = (f"no data directory was given: set `data_dir` in the study file, pass --data-dir, "
-               f"or set the environment variable {DATA_DIR_ENV}")
+NO_DATA_DIR = (
+    f"no data directory was given: set `data_dir` in the study file, pass --data-dir, "
+    f"or set the environment variable {DATA_DIR_ENV}"
+)
 
 
 def event_datasets() -> NameView:
@@ -38,8 +41,14 @@ def data_dir_datasets() -> NameView:
 
 
 declare(
-    Knob("data.download", bool, False, "download a dataset that is missing from the data directory (needs network)",
-         when={"dataset": data_dir_datasets()}, owner="data"),
+    Knob(
+        "data.download",
+        bool,
+        False,
+        "download a dataset that is missing from the data directory (needs network)",
+        when={"dataset": data_dir_datasets()},
+        owner="data",
+    ),
 )
 
 
@@ -109,8 +118,9 @@ def require_data_dir(dataset: str, data_dir: Path | None, layout: str) -> Path:
     if data_dir is None:
         raise DatasetMissing(f"dataset {dataset!r}: {NO_DATA_DIR}. Expected layout under it:\n{layout}")
     if not data_dir.is_dir():
-        raise DatasetMissing(f"dataset {dataset!r}: the data directory {data_dir} does not exist. "
-                             f"Expected layout under it:\n{layout}")
+        raise DatasetMissing(
+            f"dataset {dataset!r}: the data directory {data_dir} does not exist. Expected layout under it:\n{layout}"
+        )
     return data_dir
 
 
@@ -119,8 +129,9 @@ def dataset_spec(config: Mapping[str, Any]) -> DatasetSpec:
     return DATASETS.get(config["dataset"])
 
 
-def prepare_dataset(config: Mapping[str, Any], data_dir: str | os.PathLike | None = None,
-                    cache_dir: str | os.PathLike | None = None) -> Path | None:
+def prepare_dataset(
+    config: Mapping[str, Any], data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None
+) -> Path | None:
     """Make a configuration's data ready before trials start; returns the frame cache folder (None for static data).
 
     Checks the files (raises `DatasetMissing`, downloading first only when `data.download` is true) and, for
@@ -135,12 +146,14 @@ def prepare_dataset(config: Mapping[str, Any], data_dir: str | os.PathLike | Non
         spec.check(config, folder)
     if spec.frame_params is None or cache_dir is None:
         return None
-    return build_cache(Path(cache_dir), config["dataset"], spec.frame_params(config, folder),
-                       lambda: spec.load(config, folder))
+    return build_cache(
+        Path(cache_dir), config["dataset"], spec.frame_params(config, folder), lambda: spec.load(config, folder)
+    )
 
 
-def load_dataset(config: Mapping[str, Any], data_dir: str | os.PathLike | None = None,
-                 cache_dir: str | os.PathLike | None = None) -> DataBundle:
+def load_dataset(
+    config: Mapping[str, Any], data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None
+) -> DataBundle:
     """Load the dataset a configuration names; event frames come from the cache when it was prepared."""
     from .cache import cache_folder, read_cache
 
@@ -151,10 +164,20 @@ def load_dataset(config: Mapping[str, Any], data_dir: str | os.PathLike | None =
         cached = cache_folder(Path(cache_dir), config["dataset"], spec.frame_params(config, folder))
         if cached.is_dir():
             return read_cache(cached)
-        log.warning("no frame cache at %s: converting %s events in this trial (call prepare_dataset first)",
-                    cached, config["dataset"])
+        log.warning(
+            "no frame cache at %s: converting %s events in this trial (call prepare_dataset first)",
+            cached,
+            config["dataset"],
+        )
     bundle = spec.load(config, folder)
     if not bundle.train_x.is_floating_point():  # event frames arrive as int16 counts
-        bundle = DataBundle(bundle.train_x.float(), bundle.train_y, bundle.val_x.float(), bundle.val_y,
-                            bundle.input_shape, bundle.num_classes, bundle.kind)
+        bundle = DataBundle(
+            bundle.train_x.float(),
+            bundle.train_y,
+            bundle.val_x.float(),
+            bundle.val_y,
+            bundle.input_shape,
+            bundle.num_classes,
+            bundle.kind,
+        )
     return bundle

@@ -5,6 +5,7 @@ Layout: `<cache_dir>/frames/<dataset>-<key>/` holding `train_x.npy`, `train_y.np
 a hash of every parameter the frames depend on (T, resolution, transforms, source), so a change builds a new
 folder. A cache is written to a temporary folder and renamed into place, so a reader never sees half of one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,14 @@ def build_cache(cache_dir: Path, dataset: str, params: Mapping[str, Any], build:
             tensor = getattr(bundle, name)
             array = tensor.numpy().astype(np.int16, copy=False) if name.endswith("_x") else tensor.numpy()
             np.save(staging / f"{name}.npy", array)
-        meta = {"dataset": dataset, "params": dict(params), "input_shape": list(bundle.input_shape),
-                "num_classes": bundle.num_classes, "kind": bundle.kind, "format": FORMAT_VERSION}
+        meta = {
+            "dataset": dataset,
+            "params": dict(params),
+            "input_shape": list(bundle.input_shape),
+            "num_classes": bundle.num_classes,
+            "kind": bundle.kind,
+            "format": FORMAT_VERSION,
+        }
         (staging / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
         os.rename(staging, folder)
     except OSError:
@@ -69,7 +76,10 @@ def read_cache(folder: Path) -> DataBundle:
     """The bundle stored in a cache folder, frames as float32 counts."""
     meta = json.loads((folder / "meta.json").read_text())
     arrays = {name: np.load(folder / f"{name}.npy") for name in ARRAYS}
-    to_tensor = {name: torch.from_numpy(arrays[name].astype(np.float32) if name.endswith("_x") else arrays[name])
-                 for name in ARRAYS}
-    return DataBundle(**to_tensor, input_shape=tuple(meta["input_shape"]), num_classes=meta["num_classes"],
-                      kind=meta["kind"])
+    to_tensor = {
+        name: torch.from_numpy(arrays[name].astype(np.float32) if name.endswith("_x") else arrays[name])
+        for name in ARRAYS
+    }
+    return DataBundle(
+        **to_tensor, input_shape=tuple(meta["input_shape"]), num_classes=meta["num_classes"], kind=meta["kind"]
+    )

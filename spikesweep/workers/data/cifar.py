@@ -4,6 +4,7 @@ Either the archive (`cifar-10-python.tar.gz`, `cifar-100-python.tar.gz`) or its 
 without torchvision. Training split = the official training batches; validation = the official test batch.
 Pixels are normalised per channel with the training split's mean and std.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -36,18 +37,36 @@ class CifarFormat:
 
     def layout(self) -> str:
         files = ", ".join(self.train_files + self.val_files)
-        return (f"  <data_dir>/{self.archive}   (the archive as downloaded), or\n"
-                f"  <data_dir>/{self.folder}/{{{files}}}   (the extracted folder)\n"
-                f"Get it from {self.url} (md5 {self.md5}) and put it in the data directory, "
-                f"or set `data.download: true` in the study.")
+        return (
+            f"  <data_dir>/{self.archive}   (the archive as downloaded), or\n"
+            f"  <data_dir>/{self.folder}/{{{files}}}   (the extracted folder)\n"
+            f"Get it from {self.url} (md5 {self.md5}) and put it in the data directory, "
+            f"or set `data.download: true` in the study."
+        )
 
 
-CIFAR10 = CifarFormat("cifar10", "cifar-10-batches-py", "cifar-10-python.tar.gz",
-                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a",
-                      tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",), b"labels", 10)
-CIFAR100 = CifarFormat("cifar100", "cifar-100-python", "cifar-100-python.tar.gz",
-                       "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85",
-                       ("train",), ("test",), b"fine_labels", 100)
+CIFAR10 = CifarFormat(
+    "cifar10",
+    "cifar-10-batches-py",
+    "cifar-10-python.tar.gz",
+    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    "c58f30108f718f92721af3b95e74349a",
+    tuple(f"data_batch_{i}" for i in range(1, 6)),
+    ("test_batch",),
+    b"labels",
+    10,
+)
+CIFAR100 = CifarFormat(
+    "cifar100",
+    "cifar-100-python",
+    "cifar-100-python.tar.gz",
+    "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+    "eb9058c3a382ffc7106e4002c42a8d85",
+    ("train",),
+    ("test",),
+    b"fine_labels",
+    100,
+)
 
 
 def missing_files(fmt: CifarFormat, data_dir: Path, names: tuple[str, ...]) -> list[str]:
@@ -61,8 +80,9 @@ def missing_files(fmt: CifarFormat, data_dir: Path, names: tuple[str, ...]) -> l
 
 
 def incomplete(fmt: CifarFormat, missing: list[str]) -> DatasetMissing:
-    return DatasetMissing(f"dataset {fmt.name!r} is incomplete, missing {', '.join(missing)}. "
-                          f"Expected layout:\n{fmt.layout()}")
+    return DatasetMissing(
+        f"dataset {fmt.name!r} is incomplete, missing {', '.join(missing)}. Expected layout:\n{fmt.layout()}"
+    )
 
 
 def read_batches(fmt: CifarFormat, data_dir: Path, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +123,10 @@ def present(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) 
 
         download_url(fmt.url, str(folder), filename=fmt.archive, md5=fmt.md5)
         return folder
-    raise DatasetMissing(f"dataset {fmt.name!r}: neither {folder / fmt.folder} nor {folder / fmt.archive} exists. "
-                         f"Expected layout:\n{fmt.layout()}")
+    raise DatasetMissing(
+        f"dataset {fmt.name!r}: neither {folder / fmt.folder} nor {folder / fmt.archive} exists. "
+        f"Expected layout:\n{fmt.layout()}"
+    )
 
 
 def check(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) -> None:
@@ -123,8 +145,15 @@ def load_cifar(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | Non
     mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
     std = train_x.std(dim=(0, 2, 3), keepdim=True, unbiased=False)
     val_x = (torch.from_numpy(val_images).float().div_(255) - mean) / std
-    return DataBundle((train_x - mean) / std, torch.from_numpy(train_labels), val_x, torch.from_numpy(val_labels),
-                      (3, 32, 32), fmt.num_classes, "static")
+    return DataBundle(
+        (train_x - mean) / std,
+        torch.from_numpy(train_labels),
+        val_x,
+        torch.from_numpy(val_labels),
+        (3, 32, 32),
+        fmt.num_classes,
+        "static",
+    )
 
 
 def _loader(fmt: CifarFormat) -> Callable[[Mapping[str, Any], Path | None], DataBundle]:
@@ -136,8 +165,15 @@ def _checker(fmt: CifarFormat) -> Callable[[Mapping[str, Any], Path | None], Non
 
 
 for _fmt in (CIFAR10, CIFAR100):
-    DATASETS.add(_fmt.name, DatasetSpec(
-        _loader(_fmt),
-        f"CIFAR-{_fmt.num_classes} (50000/10000 32x32 RGB images), python-pickle archive from the data directory",
-        input_shape=(3, 32, 32), num_classes=_fmt.num_classes, kind="static", augment=CROP_FLIP,
-        check=_checker(_fmt)))
+    DATASETS.add(
+        _fmt.name,
+        DatasetSpec(
+            _loader(_fmt),
+            f"CIFAR-{_fmt.num_classes} (50000/10000 32x32 RGB images), python-pickle archive from the data directory",
+            input_shape=(3, 32, 32),
+            num_classes=_fmt.num_classes,
+            kind="static",
+            augment=CROP_FLIP,
+            check=_checker(_fmt),
+        ),
+    )

@@ -2,6 +2,7 @@
 
 `digits.upscale` = k resizes the images bilinearly to 8k x 8k (for backbones that downsample several times).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -20,8 +21,16 @@ VAL_FRACTION = 0.2
 SIDE = 8
 
 declare(
-    Knob("digits.upscale", int, 1, "resize the 8x8 digits bilinearly by this factor (1 = native 8x8)", low=1, high=16,
-         when={"dataset": ("digits",)}, owner="data"),
+    Knob(
+        "digits.upscale",
+        int,
+        1,
+        "resize the 8x8 digits bilinearly by this factor (1 = native 8x8)",
+        low=1,
+        high=16,
+        when={"dataset": ("digits",)},
+        owner="data",
+    ),
 )
 
 
@@ -63,5 +72,13 @@ def input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
     return (1, side, side)
 
 
-DATASETS.add("digits", DatasetSpec(load_digits_bundle, "scikit-learn 8x8 digits (1797 images, 10 classes; real, "
-                                   "embedded)", input_shape=input_shape, num_classes=10, kind="static"))
+DATASETS.add(
+    "digits",
+    DatasetSpec(
+        load_digits_bundle,
+        "scikit-learn 8x8 digits (1797 images, 10 classes; real, embedded)",
+        input_shape=input_shape,
+        num_classes=10,
+        kind="static",
+    ),
+)

@@ -4,6 +4,7 @@ Frames: `[T, 2, R, R]`, R = `dvs_gesture.resolution` (events downsampled from 12
 T = `timesteps`; the official train (users 1-23) / test (users 24-29) split. No flip in the `auto` recipe:
 mirrored left- and right-hand gestures are different classes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,8 +35,16 @@ into <data_dir>/DVSGesture/ (or just put them there), or set `data.download: tru
 tonic download them."""
 
 declare(
-    Knob("dvs_gesture.resolution", int, 128, "frame height and width (events downsampled from 128x128)",
-         choices=(48, 64, 128), unit="px", when={"dataset": ("dvs_gesture",)}, owner="data"),
+    Knob(
+        "dvs_gesture.resolution",
+        int,
+        128,
+        "frame height and width (events downsampled from 128x128)",
+        choices=(48, 64, 128),
+        unit="px",
+        when={"dataset": ("dvs_gesture",)},
+        owner="data",
+    ),
 )
 
 
@@ -47,8 +56,10 @@ def check(data_dir: Path) -> None:
         labels = {path.stem for path in (root / split).rglob("*.npy")}
         missing = sorted(set(range(CLASSES)) - {int(label) for label in labels if label.isdigit()})
         if missing:
-            raise DatasetMissing(f"dataset 'dvs_gesture' is incomplete: {root / split} has no recording of labels "
-                                 f"{missing}. Expected layout:\n{LAYOUT}")
+            raise DatasetMissing(
+                f"dataset 'dvs_gesture' is incomplete: {root / split} has no recording of labels "
+                f"{missing}. Expected layout:\n{LAYOUT}"
+            )
 
 
 def present(config: Mapping[str, Any], data_dir: Path | None) -> Path:
@@ -75,16 +86,27 @@ def load_dvs_gesture(config: Mapping[str, Any], data_dir: Path | None) -> DataBu
 
 
 def frame_params(config: Mapping[str, Any], data_dir: Path | None) -> dict[str, Any]:
-    return {"timesteps": config["timesteps"], "denoise_us": config["events.denoise_us"],
-            "resolution": config["dvs_gesture.resolution"],
-            "source": str(data_dir / "DVSGesture") if data_dir else None}
+    return {
+        "timesteps": config["timesteps"],
+        "denoise_us": config["events.denoise_us"],
+        "resolution": config["dvs_gesture.resolution"],
+        "source": str(data_dir / "DVSGesture") if data_dir else None,
+    }
 
 
 def input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
     return (2, config["dvs_gesture.resolution"], config["dvs_gesture.resolution"])
 
 
-DATASETS.add("dvs_gesture", DatasetSpec(
-    load_dvs_gesture, "DVS128 Gesture (11 gestures, 128x128 events, 2 polarities), from the data directory",
-    input_shape=input_shape, num_classes=CLASSES, kind="event",
-    frame_params=frame_params, check=present))
+DATASETS.add(
+    "dvs_gesture",
+    DatasetSpec(
+        load_dvs_gesture,
+        "DVS128 Gesture (11 gestures, 128x128 events, 2 polarities), from the data directory",
+        input_shape=input_shape,
+        num_classes=CLASSES,
+        kind="event",
+        frame_params=frame_params,
+        check=present,
+    ),
+)

@@ -6,6 +6,7 @@ present and non-empty, the archive optional) and names what is missing; it downl
 sets `data.download: true`. The tonic class is then used through a subclass that keeps the class name, since
 tonic reads from `save_to/<ClassName>/`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,17 @@ from .base import DataBundle, DatasetMissing, event_datasets, require_data_dir
 log = logging.getLogger(__name__)
 
 declare(
-    Knob("events.denoise_us", int, 0, "drop events with no neighbour within this many µs (tonic Denoise; 0 = off)",
-         low=0, high=10_000_000, unit="µs", when={"dataset": event_datasets()}, owner="data"),
+    Knob(
+        "events.denoise_us",
+        int,
+        0,
+        "drop events with no neighbour within this many µs (tonic Denoise; 0 = off)",
+        low=0,
+        high=10_000_000,
+        unit="µs",
+        when={"dataset": event_datasets()},
+        owner="data",
+    ),
 )
 
 
@@ -63,8 +73,14 @@ def check_folders(dataset: str, root: Path, folders: Sequence[str], suffix: str,
         raise DatasetMissing(f"dataset {dataset!r} is incomplete: {'; '.join(parts)}. Expected layout:\n{layout}")
 
 
-def ensure_present(dataset: str, config: Mapping[str, Any], data_dir: Path | None, layout: str,
-                   check: Callable[[Path], None], download: Callable[[Path], None]) -> Path:
+def ensure_present(
+    dataset: str,
+    config: Mapping[str, Any],
+    data_dir: Path | None,
+    layout: str,
+    check: Callable[[Path], None],
+    download: Callable[[Path], None],
+) -> Path:
     """The data directory after `check(data_dir)` passed; on failure, `download` first only if `data.download`."""
     if config["data.download"] and data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,8 +95,7 @@ def ensure_present(dataset: str, config: Mapping[str, Any], data_dir: Path | Non
     return folder
 
 
-def frame_transform(sensor_size: tuple[int, int, int], config: Mapping[str, Any],
-                    resolution: int | None = None):
+def frame_transform(sensor_size: tuple[int, int, int], config: Mapping[str, Any], resolution: int | None = None):
     """tonic transform: events -> int16 frames `[T, 2, H, W]` (optionally denoised and downsampled first)."""
     import tonic.transforms as T
 
@@ -119,10 +134,19 @@ def frames_of(samples: Iterable[tuple[np.ndarray, int]], count: int) -> tuple[to
     return torch.from_numpy(frames), torch.from_numpy(labels)
 
 
-def split_frames(train: tuple[torch.Tensor, torch.Tensor], val: tuple[torch.Tensor, torch.Tensor],
-                 num_classes: int) -> DataBundle:
+def split_frames(
+    train: tuple[torch.Tensor, torch.Tensor], val: tuple[torch.Tensor, torch.Tensor], num_classes: int
+) -> DataBundle:
     (train_x, train_y), (val_x, val_y) = train, val
-    return DataBundle(train_x, train_y, val_x, val_y, (int(train_x.shape[2]), int(train_x.shape[3]), int(train_x.shape[4])), num_classes, "event")
+    return DataBundle(
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        (int(train_x.shape[2]), int(train_x.shape[3]), int(train_x.shape[4])),
+        num_classes,
+        "event",
+    )
 
 
 def sort_by_path(dataset: Any) -> Any:

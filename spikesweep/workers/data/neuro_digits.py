@@ -8,6 +8,7 @@ mismatch) and event times are jittered within a simulation step, both drawn from
 events are deterministic per seed. Events are tonic structured arrays (x, y, t [µs], p), turned into frames
 `[T, 2, S, S]` with tonic's `ToFrame(n_time_bins=T)`. Split: the same stratified 80/20 split as `digits`.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,12 +34,36 @@ SIMULATOR_VERSION = 1
 _WHEN = {"dataset": ("neuro_digits",)}
 
 declare(
-    Knob("neuro_digits.upscale", int, 3, "resize the 8x8 digits by this factor before the saccades", low=1, high=8,
-         when=_WHEN, owner="data"),
-    Knob("neuro_digits.threshold", float, 0.2, "contrast threshold of the simulated pixels (log intensity)",
-         low=0.01, high=2.0, when=_WHEN, owner="data"),
-    Knob("neuro_digits.seed", int, 0, "seed of the sensor's threshold mismatch and event-time jitter", low=0,
-         high=2**31 - 1, when=_WHEN, owner="data"),
+    Knob(
+        "neuro_digits.upscale",
+        int,
+        3,
+        "resize the 8x8 digits by this factor before the saccades",
+        low=1,
+        high=8,
+        when=_WHEN,
+        owner="data",
+    ),
+    Knob(
+        "neuro_digits.threshold",
+        float,
+        0.2,
+        "contrast threshold of the simulated pixels (log intensity)",
+        low=0.01,
+        high=2.0,
+        when=_WHEN,
+        owner="data",
+    ),
+    Knob(
+        "neuro_digits.seed",
+        int,
+        0,
+        "seed of the sensor's threshold mismatch and event-time jitter",
+        low=0,
+        high=2**31 - 1,
+        when=_WHEN,
+        owner="data",
+    ),
 )
 
 
@@ -78,9 +103,9 @@ def saccade_events(images: np.ndarray, upscale: int, threshold: float, seed: int
     step_us = SACCADE_US * 3 / (len(offsets) - 1)
     events: list[np.ndarray] = []
     for start in range(0, len(images), CHUNK):
-        chunk = images[start:start + CHUNK]
+        chunk = images[start : start + CHUNK]
         canvas = np.zeros((len(chunk), side, side), np.float64)
-        canvas[:, edge:edge + chunk.shape[1], edge:edge + chunk.shape[2]] = chunk
+        canvas[:, edge : edge + chunk.shape[1], edge : edge + chunk.shape[2]] = chunk
         reference = np.log(shifted(canvas, *offsets[0]) + LOG_EPS)
         parts: list[tuple[np.ndarray, ...]] = []
         for step, (dx, dy) in enumerate(offsets[1:]):
@@ -97,7 +122,7 @@ def saccade_events(images: np.ndarray, upscale: int, threshold: float, seed: int
         order = np.lexsort((t, sample))
         bounds = np.searchsorted(sample[order], np.arange(len(chunk) + 1))
         for i in range(len(chunk)):
-            idx = order[bounds[i]:bounds[i + 1]]
+            idx = order[bounds[i] : bounds[i + 1]]
             record = np.empty(len(idx), EVENT_DTYPE)
             record["x"], record["y"], record["t"], record["p"] = x[idx], y[idx], t[idx], p[idx]
             events.append(record)
@@ -107,8 +132,12 @@ def saccade_events(images: np.ndarray, upscale: int, threshold: float, seed: int
 def digit_events(config: Mapping[str, Any]) -> tuple[list[np.ndarray], np.ndarray]:
     """The events of all 1797 digits under a resolved configuration, and their labels."""
     images, labels = digit_images(config["neuro_digits.upscale"])
-    events = saccade_events(images[:, 0].numpy().astype(np.float64), config["neuro_digits.upscale"],
-                            config["neuro_digits.threshold"], config["neuro_digits.seed"])
+    events = saccade_events(
+        images[:, 0].numpy().astype(np.float64),
+        config["neuro_digits.upscale"],
+        config["neuro_digits.threshold"],
+        config["neuro_digits.seed"],
+    )
     return events, labels
 
 
@@ -123,9 +152,14 @@ def load_neuro_digits(config: Mapping[str, Any], data_dir: Path | None) -> DataB
 
 
 def frame_params(config: Mapping[str, Any], data_dir: Path | None) -> dict[str, Any]:
-    return {"timesteps": config["timesteps"], "denoise_us": config["events.denoise_us"],
-            "upscale": config["neuro_digits.upscale"], "threshold": config["neuro_digits.threshold"],
-            "seed": config["neuro_digits.seed"], "simulator": SIMULATOR_VERSION}
+    return {
+        "timesteps": config["timesteps"],
+        "denoise_us": config["events.denoise_us"],
+        "upscale": config["neuro_digits.upscale"],
+        "threshold": config["neuro_digits.threshold"],
+        "seed": config["neuro_digits.seed"],
+        "simulator": SIMULATOR_VERSION,
+    }
 
 
 def input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
@@ -133,6 +167,14 @@ def input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
     return (2, side, side)
 
 
-DATASETS.add("neuro_digits", DatasetSpec(
-    load_neuro_digits, "event-camera digits: synthetic saccade conversion of the real 8x8 digits (embedded)",
-    input_shape=input_shape, num_classes=10, kind="event", frame_params=frame_params))
+DATASETS.add(
+    "neuro_digits",
+    DatasetSpec(
+        load_neuro_digits,
+        "event-camera digits: synthetic saccade conversion of the real 8x8 digits (embedded)",
+        input_shape=input_shape,
+        num_classes=10,
+        kind="event",
+        frame_params=frame_params,
+    ),
+)

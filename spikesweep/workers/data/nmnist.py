@@ -2,6 +2,7 @@
 
 Frames: `[T, 2, 34, 34]` with T = `timesteps` (tonic `ToFrame(n_time_bins=T)`); the official Train/Test split.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -61,11 +62,22 @@ def load_nmnist(config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
 
 
 def frame_params(config: Mapping[str, Any], data_dir: Path | None) -> dict[str, Any]:
-    return {"timesteps": config["timesteps"], "denoise_us": config["events.denoise_us"],
-            "source": str(data_dir / "NMNIST") if data_dir else None}
+    return {
+        "timesteps": config["timesteps"],
+        "denoise_us": config["events.denoise_us"],
+        "source": str(data_dir / "NMNIST") if data_dir else None,
+    }
 
 
-DATASETS.add("nmnist", DatasetSpec(
-    load_nmnist, "N-MNIST event-camera digits (60000/10000, 34x34, 2 polarities), from the data directory",
-    input_shape=(2, 34, 34), num_classes=10, kind="event", frame_params=frame_params,
-    check=present))
+DATASETS.add(
+    "nmnist",
+    DatasetSpec(
+        load_nmnist,
+        "N-MNIST event-camera digits (60000/10000, 34x34, 2 polarities), from the data directory",
+        input_shape=(2, 34, 34),
+        num_classes=10,
+        kind="event",
+        frame_params=frame_params,
+        check=present,
+    ),
+)

@@ -3,6 +3,7 @@
 Static samples `[C, S, S]` are standard normal; `synthetic.kind: event` gives non-negative integer counts
 `[T, C, S, S]` (T = `timesteps`) like event frames. Labels are uniform. Generated from `synthetic.seed`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,13 +20,21 @@ _WHEN = {"dataset": ("synthetic",)}
 
 declare(
     Knob("synthetic.channels", int, 3, "channels per sample", low=1, high=64, when=_WHEN, owner="data"),
-    Knob("synthetic.size", int, 32, "height and width of a sample", low=1, high=1024, unit="px", when=_WHEN,
-         owner="data"),
+    Knob(
+        "synthetic.size", int, 32, "height and width of a sample", low=1, high=1024, unit="px", when=_WHEN, owner="data"
+    ),
     Knob("synthetic.classes", int, 10, "number of classes", low=2, high=100_000, when=_WHEN, owner="data"),
     Knob("synthetic.train_samples", int, 1024, "training samples", low=1, high=10_000_000, when=_WHEN, owner="data"),
     Knob("synthetic.val_samples", int, 256, "validation samples", low=1, high=10_000_000, when=_WHEN, owner="data"),
-    Knob("synthetic.kind", str, "static", "static images or event frames over T", choices=("static", "event"),
-         when=_WHEN, owner="data"),
+    Knob(
+        "synthetic.kind",
+        str,
+        "static",
+        "static images or event frames over T",
+        choices=("static", "event"),
+        when=_WHEN,
+        owner="data",
+    ),
     Knob("synthetic.seed", int, 0, "seed of the generated tensors", low=0, high=2**31 - 1, when=_WHEN, owner="data"),
 )
 
@@ -48,11 +57,18 @@ def load_synthetic(config: Mapping[str, Any], data_dir: Path | None) -> DataBund
     generator = torch.Generator().manual_seed(config["synthetic.seed"])
     train_x, train_y = random_split(config, config["synthetic.train_samples"], generator)
     val_x, val_y = random_split(config, config["synthetic.val_samples"], generator)
-    return DataBundle(train_x, train_y, val_x, val_y, input_shape(config), config["synthetic.classes"],
-                      config["synthetic.kind"])
+    return DataBundle(
+        train_x, train_y, val_x, val_y, input_shape(config), config["synthetic.classes"], config["synthetic.kind"]
+    )
 
 
-DATASETS.add("synthetic", DatasetSpec(load_synthetic, "random tensors of a chosen shape and class count "
-                                      "(benchmarks only)", input_shape=input_shape,
-                                      num_classes=lambda config: config["synthetic.classes"],
-                                      kind=lambda config: config["synthetic.kind"]))
+DATASETS.add(
+    "synthetic",
+    DatasetSpec(
+        load_synthetic,
+        "random tensors of a chosen shape and class count (benchmarks only)",
+        input_shape=input_shape,
+        num_classes=lambda config: config["synthetic.classes"],
+        kind=lambda config: config["synthetic.kind"],
+    ),
+)

@@ -1,4 +1,5 @@
 """Spike and operation accounting (paper = syops rules, full = every op at the dispatcher), energy presets."""
+
 from .accounting import rescore
 from .counter import EnergyReport, measure_energy
 from .inspection import inspect_energy

@@ -6,6 +6,7 @@ and `rescore` prices a stored trial again under another preset.
 Counts come as a trial's flat metrics (`ops_paper_acs`, `ops_paper_macs`, ...), as nested totals
 (`{"paper": {"acs", "macs", ...}}` or inspect's `{"ops": {...}}`), or as the per-layer table (`energy_layers`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -58,8 +59,10 @@ def counts_of(metrics_or_counts: Any, accounting: str) -> tuple[float, float]:
         ops = nested[accounting]
         if "acs" in ops and "macs" in ops:
             return float(ops["acs"]), float(ops["macs"])
-    raise KeyError(f"no {accounting} op counts found: expected the metrics {flat[0]} and {flat[1]}, "
-                   f"'energy_layers', or {{'{accounting}': {{'acs': ..., 'macs': ...}}}}")
+    raise KeyError(
+        f"no {accounting} op counts found: expected the metrics {flat[0]} and {flat[1]}, "
+        f"'energy_layers', or {{'{accounting}': {{'acs': ..., 'macs': ...}}}}"
+    )
 
 
 def preset_named(preset: str | EnergyPreset) -> EnergyPreset:
@@ -72,8 +75,7 @@ def preset_named(preset: str | EnergyPreset) -> EnergyPreset:
         raise ValueError(f"energy.preset: {error.args[0]}") from None
 
 
-def rescore(metrics_or_counts: Any, preset: str | EnergyPreset = "horowitz45_fp32",
-            accounting: str = "paper") -> float:
+def rescore(metrics_or_counts: Any, preset: str | EnergyPreset = "horowitz45_fp32", accounting: str = "paper") -> float:
     """Energy in mJ per image of the stored counts under another preset and/or accounting."""
     acs, macs = counts_of(metrics_or_counts, accounting)
     return preset_named(preset).energy_mj(acs, macs)

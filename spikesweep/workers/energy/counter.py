@@ -4,6 +4,7 @@ Counts are per image, summed over the T time steps. `paper` = syops-counter sema
 `full` = `paper` plus every conv / matrix product / norm / pool that runs outside counted `nn` modules (functional
 DCT banks and attention ops), with element-wise arithmetic (neuron updates, gates) in its own column.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -54,8 +55,11 @@ class EnergyReport:
     def metrics(self) -> dict[str, float]:
         """Flat scalar metrics: energy (chosen accounting, and each accounting under the same preset), firing
         rates and the raw counts of both accountings (for re-scoring)."""
-        metrics = {"energy_mj": self.energy_mj, "firing_rate": self.firing_rate,
-                   "firing_rate_weighted": self.firing_rate_weighted}
+        metrics = {
+            "energy_mj": self.energy_mj,
+            "firing_rate": self.firing_rate,
+            "firing_rate_weighted": self.firing_rate_weighted,
+        }
         preset = preset_named(self.preset)
         for accounting, totals in (("paper", self.paper), ("full", self.full)):
             metrics[f"energy_{accounting}_mj"] = preset.energy_mj(totals["acs"], totals["macs"])
@@ -84,19 +88,30 @@ def report_from_counts(counts: Counts, preset: str, accounting: str) -> EnergyRe
     weighted = sum(float(row.spikes) for row in counts.neurons) / elements if elements else 0.0
     chosen = paper if accounting == "paper" else full
     energy = preset_named(preset).energy_mj(chosen["acs"], chosen["macs"])
-    return EnergyReport(paper, full, sum(rates) / len(rates) if rates else 0.0, weighted, energy, accounting,
-                        preset, rows, neuron_rows, counts.images)
+    return EnergyReport(
+        paper,
+        full,
+        sum(rates) / len(rates) if rates else 0.0,
+        weighted,
+        energy,
+        accounting,
+        preset,
+        rows,
+        neuron_rows,
+        counts.images,
+    )
 
 
-def count_model(model: nn.Module, inputs: torch.Tensor, firing_rate: float | None = None,
-                batch: int = MEASURE_BATCH) -> Counts:
+def count_model(
+    model: nn.Module, inputs: torch.Tensor, firing_rate: float | None = None, batch: int = MEASURE_BATCH
+) -> Counts:
     """Counts of eval-mode forward passes of `model` over `inputs` (first dimension = images), in batches."""
     was_training = model.training
     model.eval()
     try:
         with CountingSession(model, firing_rate) as session:
             for start in range(0, inputs.shape[0], batch):
-                session.run(inputs[start:start + batch])
+                session.run(inputs[start : start + batch])
         return session.counts()
     finally:
         model.train(was_training)

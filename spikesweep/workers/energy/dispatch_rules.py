@@ -5,6 +5,7 @@ spike mark makes them ACs; every other arithmetic op is element-wise: point-wise
 reductions (mean, sum, max, softmax, ...) their input elements. Data movement (views, copies, casts,
 concatenation, factories) counts nothing.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,7 +51,7 @@ def _mm(args: tuple, kwargs: dict, out: Any) -> OpCount:
 
 
 def _addmm(args: tuple, kwargs: dict, out: Any) -> OpCount:
-    bias, a, b = args[0], args[1], args[2]
+    a, b = args[1], args[2]  # args[0] is the bias, added once per output element
     return OpCount("matmul", math.prod(_shape(a)) * _shape(b)[-1] + out.numel(), (a, b))
 
 
@@ -104,31 +105,61 @@ def _table(groups: dict[Rule, tuple[str, ...]]) -> dict[Any, Rule]:
     return {getattr(aten, name): rule for rule, names in groups.items() for name in names if hasattr(aten, name)}
 
 
-SYNAPTIC_RULES: dict[Any, Rule] = _table({
-    _convolution: ("convolution", "_convolution", "convolution_overrideable"),
-    _mm: ("mm",),
-    _dot: ("dot", "vdot"),
-    _addmm: ("addmm",),
-    _bmm: ("bmm",),
-    _baddbmm: ("baddbmm", "addbmm"),
-    _mv: ("mv",),
-    _addmv: ("addmv",),
-    _attention: ("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
-                 "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
-                 "_scaled_dot_product_attention_math"),
-    _norm: ("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
-            "_batch_norm_with_update", "_batch_norm_no_update", "cudnn_batch_norm", "miopen_batch_norm",
-            "native_group_norm"),
-    _layer_norm: ("native_layer_norm",),
-    _pool: ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d",
-            "max_pool2d_with_indices", "max_pool3d_with_indices", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
-            "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"),
-})
+SYNAPTIC_RULES: dict[Any, Rule] = _table(
+    {
+        _convolution: ("convolution", "_convolution", "convolution_overrideable"),
+        _mm: ("mm",),
+        _dot: ("dot", "vdot"),
+        _addmm: ("addmm",),
+        _bmm: ("bmm",),
+        _baddbmm: ("baddbmm", "addbmm"),
+        _mv: ("mv",),
+        _addmv: ("addmv",),
+        _attention: (
+            "_scaled_dot_product_flash_attention_for_cpu",
+            "_scaled_dot_product_flash_attention",
+            "_scaled_dot_product_efficient_attention",
+            "_scaled_dot_product_cudnn_attention",
+            "_scaled_dot_product_attention_math",
+        ),
+        _norm: (
+            "native_batch_norm",
+            "_native_batch_norm_legit",
+            "_native_batch_norm_legit_no_training",
+            "_batch_norm_with_update",
+            "_batch_norm_no_update",
+            "cudnn_batch_norm",
+            "miopen_batch_norm",
+            "native_group_norm",
+        ),
+        _layer_norm: ("native_layer_norm",),
+        _pool: (
+            "avg_pool1d",
+            "avg_pool2d",
+            "avg_pool3d",
+            "max_pool1d",
+            "max_pool2d",
+            "max_pool3d",
+            "max_pool2d_with_indices",
+            "max_pool3d_with_indices",
+            "_adaptive_avg_pool2d",
+            "_adaptive_avg_pool3d",
+            "adaptive_avg_pool1d",
+            "adaptive_max_pool1d",
+            "adaptive_max_pool2d",
+            "adaptive_max_pool3d",
+        ),
+    }
+)
 
-_SOFTMAX = frozenset(getattr(aten, name) for name in ("_softmax", "_log_softmax", "logsumexp", "cumsum", "cumprod")
-                     if hasattr(aten, name))
-_COPIES = frozenset(getattr(aten, name) for name in ("clone", "copy", "copy_", "_to_copy", "lift_fresh_copy")
-                    if hasattr(aten, name))
+_SOFTMAX = frozenset(
+    getattr(aten, name)
+    for name in ("_softmax", "_log_softmax", "logsumexp", "cumsum", "cumprod")
+    if hasattr(aten, name)
+)
+_COPIES = frozenset(
+    getattr(aten, name) for name in ("clone", "copy", "copy_", "_to_copy", "lift_fresh_copy") if hasattr(aten, name)
+)
 
 
 def count_op(func: Any, args: tuple, kwargs: dict, out: Any) -> OpCount | None:

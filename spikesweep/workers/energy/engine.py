@@ -8,6 +8,7 @@ While a `CountingSession` is active:
   `full` accounting includes, attributed to the innermost module that ran it.
 ACs are FLOPs x the firing rate of the spike operand (measured, or a fixed rate for what-if inspection).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,9 +41,18 @@ class OpRow:
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.acs / self.flops if self.spike_input and self.flops else None
-        return {"kind": "ops", "layer": self.layer, "op": self.op, "in_paper": self.in_paper, "flops": self.flops,
-                "acs": self.acs, "macs": self.macs, "elementwise": self.elementwise,
-                "spike_input": self.spike_input, "input_rate": rate}
+        return {
+            "kind": "ops",
+            "layer": self.layer,
+            "op": self.op,
+            "in_paper": self.in_paper,
+            "flops": self.flops,
+            "acs": self.acs,
+            "macs": self.macs,
+            "elementwise": self.elementwise,
+            "spike_input": self.spike_input,
+            "input_rate": rate,
+        }
 
 
 @dataclass
@@ -60,8 +70,14 @@ class NeuronRow:
         return float(self.spikes) / self.elements if self.elements else 0.0
 
     def as_dict(self, images: int) -> dict[str, Any]:
-        return {"kind": "neuron", "layer": self.layer, "firing_rate": self.firing_rate, "neurons": self.neurons,
-                "steps": self.steps, "spikes_per_image": float(self.spikes) / max(images, 1)}
+        return {
+            "kind": "neuron",
+            "layer": self.layer,
+            "firing_rate": self.firing_rate,
+            "neurons": self.neurons,
+            "steps": self.steps,
+            "spikes_per_image": float(self.spikes) / max(images, 1),
+        }
 
 
 @dataclass
@@ -218,7 +234,17 @@ class CountingSession:
         images = max(self.images, 1)
         ops = []
         for row in self._rows.values():
-            ops.append(OpRow(row.layer, row.op, row.in_paper, row.flops / images, float(row.acs) / images,
-                             row.macs / images, row.elementwise / images, row.spike_input))
+            ops.append(
+                OpRow(
+                    row.layer,
+                    row.op,
+                    row.in_paper,
+                    row.flops / images,
+                    float(row.acs) / images,
+                    row.macs / images,
+                    row.elementwise / images,
+                    row.spike_input,
+                )
+            )
         neurons = [NeuronRow(r.layer, float(r.spikes), r.elements, r.neurons, r.steps) for r in self._neurons.values()]
         return Counts(self.images, ops, neurons)

@@ -1,4 +1,5 @@
 """What `spikesweep inspect` shows about energy: per-image op counts of both accountings and energy per preset."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,9 +14,15 @@ from .counter import count_model, report_from_counts
 INSPECT_SAMPLES = 4
 
 
-def inspect_energy(model: nn.Module, input_shape: tuple[int, ...], config: Mapping[str, Any],
-                   firing_rate: float | None = None, inputs: torch.Tensor | None = None,
-                   samples: int = INSPECT_SAMPLES, seed: int = 0) -> dict[str, Any]:
+def inspect_energy(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    config: Mapping[str, Any],
+    firing_rate: float | None = None,
+    inputs: torch.Tensor | None = None,
+    samples: int = INSPECT_SAMPLES,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Per-image FLOPs/MACs/ACs of both accountings and energy (mJ) per preset, for the configured accounting.
 
     `input_shape` is one sample as the model takes it (`(C, H, W)`, or `(T, C, H, W)` for event frames).

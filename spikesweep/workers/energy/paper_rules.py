@@ -5,6 +5,7 @@ calls count as nothing). Each rule gives the dense FLOP count `F` of one call an
 it accumulates (ACs = F x firing rate of that tensor) instead of multiply-accumulates (MACs = F).
 Reference: iCGY96/syops-counter, syops/ops.py (the version whose pooling hooks test for spikes).
 """
+
 from __future__ import annotations
 
 import math
@@ -58,14 +59,40 @@ _POOL = ModuleRule(input_elements)
 _ACTIVATION = ModuleRule(output_elements, "output")
 
 PAPER_RULES: dict[type, ModuleRule] = {
-    **{cls: _CONV for cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
-                              nn.ConvTranspose3d)},
+    **{
+        cls: _CONV
+        for cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    },
     nn.Linear: ModuleRule(linear_flops),
-    **{cls: _NORM for cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.InstanceNorm1d, nn.InstanceNorm2d,
-                              nn.InstanceNorm3d, nn.GroupNorm)},
-    **{cls: _POOL for cls in (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
-                              nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
-                              nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)},
+    **{
+        cls: _NORM
+        for cls in (
+            nn.BatchNorm1d,
+            nn.BatchNorm2d,
+            nn.BatchNorm3d,
+            nn.InstanceNorm1d,
+            nn.InstanceNorm2d,
+            nn.InstanceNorm3d,
+            nn.GroupNorm,
+        )
+    },
+    **{
+        cls: _POOL
+        for cls in (
+            nn.MaxPool1d,
+            nn.MaxPool2d,
+            nn.MaxPool3d,
+            nn.AvgPool1d,
+            nn.AvgPool2d,
+            nn.AvgPool3d,
+            nn.AdaptiveMaxPool1d,
+            nn.AdaptiveMaxPool2d,
+            nn.AdaptiveMaxPool3d,
+            nn.AdaptiveAvgPool1d,
+            nn.AdaptiveAvgPool2d,
+            nn.AdaptiveAvgPool3d,
+        )
+    },
     **{cls: _ACTIVATION for cls in (nn.ReLU, nn.PReLU, nn.ELU, nn.LeakyReLU, nn.ReLU6, nn.GELU, nn.Upsample)},
 }
 

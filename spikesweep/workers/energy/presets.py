@@ -1,4 +1,5 @@
 """Per-operation energy presets (Horowitz 2014, 45 nm) and the knobs that choose one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,12 +28,32 @@ ENERGY_PRESETS.add("horowitz45_int8", EnergyPreset(0.03, 0.23, "45 nm INT8 (Horo
 ACCOUNTINGS = ("paper", "full")
 
 declare(
-    Knob("energy.preset", str, "horowitz45_fp32", "per-operation energy preset", choices=ENERGY_PRESETS.names,
-         owner="energy"),
-    Knob("energy.accounting", str, "paper", "which op count energy_mj uses: paper = the syops-counter rules of the "
-         "FSTA/STAA papers (nn conv/linear/BN/pool modules only), full = every convolution and matrix product that "
-         "runs, functional DCT and attention ops included", choices=ACCOUNTINGS, owner="energy"),
-    Knob("energy.samples", int, 64, "validation samples on which ops and firing rates are counted (64 keeps "
-         "counting under 5% of a quickstart trial; rates over 64 images x T x neurons are already stable)", low=1,
-         high=1_000_000, owner="energy"),
+    Knob(
+        "energy.preset",
+        str,
+        "horowitz45_fp32",
+        "per-operation energy preset",
+        choices=ENERGY_PRESETS.names,
+        owner="energy",
+    ),
+    Knob(
+        "energy.accounting",
+        str,
+        "paper",
+        "which op count energy_mj uses: paper = the syops-counter rules of the "
+        "FSTA/STAA papers (nn conv/linear/BN/pool modules only), full = every convolution and matrix product that "
+        "runs, functional DCT and attention ops included",
+        choices=ACCOUNTINGS,
+        owner="energy",
+    ),
+    Knob(
+        "energy.samples",
+        int,
+        64,
+        "validation samples on which ops and firing rates are counted (64 keeps "
+        "counting under 5% of a quickstart trial; rates over 64 images x T x neurons are already stable)",
+        low=1,
+        high=1_000_000,
+        owner="energy",
+    ),
 )

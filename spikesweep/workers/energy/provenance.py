@@ -6,6 +6,7 @@ marked tensors, dtype casts). Any other operation (average pooling, arithmetic, 
 average of spikes is not spikes. Counting rules ask `is_spikes(tensor)` to choose AC or MAC, which makes MAC
 counts independent of weights and data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -40,16 +41,62 @@ def _packets(names: Iterable[str]) -> frozenset:
 
 
 # Output is binary when the first tensor argument is: the values are a subset (or a cast) of the input's.
-_FROM_FIRST = _packets((
-    "view", "_unsafe_view", "reshape", "alias", "detach", "lift_fresh", "permute", "transpose", "t", "expand",
-    "unsqueeze", "squeeze", "select", "slice", "narrow", "split", "split_with_sizes", "unbind", "chunk",
-    "as_strided", "unfold", "flip", "roll", "repeat", "clone", "contiguous", "_to_copy", "to", "index_select",
-    "index", "gather", "take", "movedim", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-    "max_pool1d", "max_pool2d", "max_pool3d", "max_pool2d_with_indices", "max_pool3d_with_indices",
-    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "amax", "amin",
-    "relu", "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
-    "_unsafe_index",
-))
+_FROM_FIRST = _packets(
+    (
+        "view",
+        "_unsafe_view",
+        "reshape",
+        "alias",
+        "detach",
+        "lift_fresh",
+        "permute",
+        "transpose",
+        "t",
+        "expand",
+        "unsqueeze",
+        "squeeze",
+        "select",
+        "slice",
+        "narrow",
+        "split",
+        "split_with_sizes",
+        "unbind",
+        "chunk",
+        "as_strided",
+        "unfold",
+        "flip",
+        "roll",
+        "repeat",
+        "clone",
+        "contiguous",
+        "_to_copy",
+        "to",
+        "index_select",
+        "index",
+        "gather",
+        "take",
+        "movedim",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "channel_shuffle",
+        "max_pool1d",
+        "max_pool2d",
+        "max_pool3d",
+        "max_pool2d_with_indices",
+        "max_pool3d_with_indices",
+        "adaptive_max_pool1d",
+        "adaptive_max_pool2d",
+        "adaptive_max_pool3d",
+        "amax",
+        "amin",
+        "relu",
+        "upsample_nearest1d",
+        "upsample_nearest2d",
+        "upsample_nearest3d",
+        "_upsample_nearest_exact2d",
+        "_unsafe_index",
+    )
+)
 # Output is binary when every tensor argument is.
 _ALL_TENSORS = _packets(("max", "min", "maximum", "minimum"))
 _CONCAT = _packets(("cat", "stack", "hstack", "vstack"))
@@ -109,4 +156,3 @@ def propagate(func: Any, args: tuple, kwargs: dict, out: Any) -> None:
     if _source_is_spikes(packet, args, kwargs):
         for tensor in _outputs(out):
             mark_spikes(tensor)
-

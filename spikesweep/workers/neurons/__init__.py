@@ -1,4 +1,5 @@
 """Multi-step spiking neurons over `[T, B, ...]`: the papers' LIF presets and a generic LIF."""
+
 from .base import SpikingNeuron
 from .monitor import SpikeMonitor
 

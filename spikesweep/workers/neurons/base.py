@@ -1,4 +1,5 @@
 """Base class of every spiking neuron, and the surrogate-gradient spike functions."""
+
 from __future__ import annotations
 
 import math
@@ -72,8 +73,13 @@ def _tanh_window(x: torch.Tensor, width: float, sharpness: float = 1.0) -> torch
     return inside * sharpness * sech * sech / (2.0 * math.tanh(sharpness / 2.0)) / width
 
 
-for _name, _fn in {"rectangle": _rectangle, "triangle": _triangle, "sigmoid": _sigmoid, "atan": _atan,
-                   "tanh_window": _tanh_window}.items():
+for _name, _fn in {
+    "rectangle": _rectangle,
+    "triangle": _triangle,
+    "sigmoid": _sigmoid,
+    "atan": _atan,
+    "tanh_window": _tanh_window,
+}.items():
     SURROGATE_SHAPES.add(_name, _fn)
     SURROGATES.add(_name, _make_spike_fn(_name, _fn))
 

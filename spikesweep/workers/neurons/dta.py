@@ -3,6 +3,7 @@
 u_t = 0.5 u_{t-1} (1 - s_{t-1}) + c_t; s_t = 1[u_t > 1]; hard reset to 0, gradient through the reset;
 triangular surrogate ds/du = max(0, 1 - |u - 1|) (gamma = 1).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -13,6 +13,7 @@ Implementations, chosen per call:
   same order as the eager neurons, so spikes and membranes are bit-equal; gradients agree to float tolerance
   (the sums are associated differently).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,15 @@ def ops_are_counted() -> bool:
     return _get_current_dispatch_mode() is not None
 
 
-def lif_multistep(current: torch.Tensor, decay: float | torch.Tensor, threshold: float, hard_reset: bool,
-                  surrogate: str, width: float, return_membrane: bool = False):
+def lif_multistep(
+    current: torch.Tensor,
+    decay: float | torch.Tensor,
+    threshold: float,
+    hard_reset: bool,
+    surrogate: str,
+    width: float,
+    return_membrane: bool = False,
+):
     """Spikes `[T, B, ...]` of a LIF driven by `current`; `decay` is a number or a tensor broadcasting against one
     step `[B, ...]` (e.g. STAA's learnable per-channel leak, which then gets its gradient).
 
@@ -52,8 +60,9 @@ def lif_multistep(current: torch.Tensor, decay: float | torch.Tensor, threshold:
     SURROGATE_SHAPES.get(surrogate)  # a clear error for an unknown name, before any work
     decay_tensor = decay if isinstance(decay, torch.Tensor) else None
     decay_value = 0.0 if decay_tensor is not None else float(decay)
-    spikes, membrane = _FusedLIF.apply(current, decay_tensor, decay_value, float(threshold), bool(hard_reset),
-                                       surrogate, float(width))
+    spikes, membrane = _FusedLIF.apply(
+        current, decay_tensor, decay_value, float(threshold), bool(hard_reset), surrogate, float(width)
+    )
     return (spikes, membrane) if return_membrane else spikes
 
 
@@ -76,12 +85,14 @@ class _FusedLIF(torch.autograd.Function):
         decay_value, threshold, hard, surrogate, width = ctx.params
         need_decay = decay_tensor is not None and ctx.needs_input_grad[1]
         if _use_triton(grad_spikes) and surrogate in SHAPE_CODES:
-            grad_x, grad_decay = _backward_triton(grad_spikes, membrane, decay_tensor, decay_value, threshold, hard,
-                                                  surrogate, width, need_decay)
+            grad_x, grad_decay = _backward_triton(
+                grad_spikes, membrane, decay_tensor, decay_value, threshold, hard, surrogate, width, need_decay
+            )
         else:
             decay = decay_tensor if decay_tensor is not None else decay_value
-            grad_x, grad_decay = _backward_torch(grad_spikes, membrane, decay, threshold, hard, surrogate, width,
-                                                 need_decay)
+            grad_x, grad_decay = _backward_torch(
+                grad_spikes, membrane, decay, threshold, hard, surrogate, width, need_decay
+            )
         if need_decay:
             grad_decay = grad_decay.sum_to_size(decay_tensor.shape).to(decay_tensor.dtype)
         return grad_x, grad_decay, None, None, None, None, None
@@ -105,8 +116,16 @@ def _forward_torch(current: torch.Tensor, decay, threshold: float, hard: bool):
         return torch.stack(spikes), torch.stack(membranes)
 
 
-def _backward_torch(grad_spikes: torch.Tensor, membrane: torch.Tensor, decay, threshold: float, hard: bool,
-                    surrogate: str, width: float, need_decay: bool):
+def _backward_torch(
+    grad_spikes: torch.Tensor,
+    membrane: torch.Tensor,
+    decay,
+    threshold: float,
+    hard: bool,
+    surrogate: str,
+    width: float,
+    need_decay: bool,
+):
     """BPTT of `_forward_torch`: dL/dx_t and, if asked, dL/ddecay per element (summed over T)."""
     shape = SURROGATE_SHAPES.get(surrogate)
     with torch.no_grad():
@@ -161,8 +180,19 @@ if HAS_TRITON:  # pragma: no cover - needs a CUDA device
         return g
 
     @triton.jit(do_not_specialize=["n", "steps"])
-    def _lif_forward_kernel(x_ptr, decay_ptr, s_ptr, v_ptr, n, steps, decay_value, threshold,
-                            PER_ELEMENT: tl.constexpr, HARD: tl.constexpr, BLOCK_SIZE: tl.constexpr):
+    def _lif_forward_kernel(
+        x_ptr,
+        decay_ptr,
+        s_ptr,
+        v_ptr,
+        n,
+        steps,
+        decay_value,
+        threshold,
+        PER_ELEMENT: tl.constexpr,
+        HARD: tl.constexpr,
+        BLOCK_SIZE: tl.constexpr,
+    ):
         offs = tl.program_id(0).to(tl.int64) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
         mask = offs < n
         if PER_ELEMENT:
@@ -184,9 +214,24 @@ if HAS_TRITON:  # pragma: no cover - needs a CUDA device
             tl.store(v_ptr + at, v, mask=mask)
 
     @triton.jit(do_not_specialize=["n", "steps"])
-    def _lif_backward_kernel(gs_ptr, v_ptr, decay_ptr, gx_ptr, gd_ptr, n, steps, decay_value, threshold, width,
-                             scale, PER_ELEMENT: tl.constexpr, HARD: tl.constexpr, SHAPE: tl.constexpr,
-                             NEED_DECAY: tl.constexpr, BLOCK_SIZE: tl.constexpr):
+    def _lif_backward_kernel(
+        gs_ptr,
+        v_ptr,
+        decay_ptr,
+        gx_ptr,
+        gd_ptr,
+        n,
+        steps,
+        decay_value,
+        threshold,
+        width,
+        scale,
+        PER_ELEMENT: tl.constexpr,
+        HARD: tl.constexpr,
+        SHAPE: tl.constexpr,
+        NEED_DECAY: tl.constexpr,
+        BLOCK_SIZE: tl.constexpr,
+    ):
         offs = tl.program_id(0).to(tl.int64) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
         mask = offs < n
         if PER_ELEMENT:
@@ -236,21 +281,47 @@ def _forward_triton(current, decay_tensor, decay_value, threshold, hard):  # pra
     membrane = torch.empty(x.shape, dtype=torch.float32, device=x.device)
     decay = _decay_elements(decay_tensor, x[0])
     grid = (triton.cdiv(n, BLOCK),)
-    _lif_forward_kernel[grid](x, decay if decay is not None else membrane, spikes, membrane, n, x.shape[0],
-                              decay_value, threshold, PER_ELEMENT=decay is not None, HARD=hard, BLOCK_SIZE=BLOCK)
+    _lif_forward_kernel[grid](
+        x,
+        decay if decay is not None else membrane,
+        spikes,
+        membrane,
+        n,
+        x.shape[0],
+        decay_value,
+        threshold,
+        PER_ELEMENT=decay is not None,
+        HARD=hard,
+        BLOCK_SIZE=BLOCK,
+    )
     return spikes, membrane
 
 
-def _backward_triton(grad_spikes, membrane, decay_tensor, decay_value, threshold, hard, surrogate, width,
-                     need_decay):  # pragma: no cover - needs CUDA
+def _backward_triton(
+    grad_spikes, membrane, decay_tensor, decay_value, threshold, hard, surrogate, width, need_decay
+):  # pragma: no cover - needs CUDA
     gs = grad_spikes.contiguous()
     n = membrane[0].numel()
     grad_x = torch.empty_like(gs)
     grad_decay = torch.empty(membrane.shape[1:], dtype=torch.float32, device=gs.device) if need_decay else None
     decay = _decay_elements(decay_tensor, membrane[0])
     grid = (triton.cdiv(n, BLOCK),)
-    _lif_backward_kernel[grid](gs, membrane, decay if decay is not None else membrane, grad_x,
-                               grad_decay if grad_decay is not None else membrane, n, membrane.shape[0], decay_value,
-                               threshold, width, TANH_WINDOW_SCALE, PER_ELEMENT=decay is not None, HARD=hard,
-                               SHAPE=SHAPE_CODES[surrogate], NEED_DECAY=need_decay, BLOCK_SIZE=BLOCK)
+    _lif_backward_kernel[grid](
+        gs,
+        membrane,
+        decay if decay is not None else membrane,
+        grad_x,
+        grad_decay if grad_decay is not None else membrane,
+        n,
+        membrane.shape[0],
+        decay_value,
+        threshold,
+        width,
+        TANH_WINDOW_SCALE,
+        PER_ELEMENT=decay is not None,
+        HARD=hard,
+        SHAPE=SHAPE_CODES[surrogate],
+        NEED_DECAY=need_decay,
+        BLOCK_SIZE=BLOCK,
+    )
     return grad_x, grad_decay

@@ -1,4 +1,5 @@
 """The generic LIF neuron: decay, threshold, hard or soft reset, surrogate and its width as knobs."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,15 +14,45 @@ from .fused import lif_multistep, ops_are_counted
 
 _GENERIC = {"neuron": ("generic",)}
 declare(
-    Knob("neuron.decay", float, 0.5, "membrane decay factor per step (u = decay * u + x)", low=0.0, high=1.0,
-         when=_GENERIC, owner="neuron"),
+    Knob(
+        "neuron.decay",
+        float,
+        0.5,
+        "membrane decay factor per step (u = decay * u + x)",
+        low=0.0,
+        high=1.0,
+        when=_GENERIC,
+        owner="neuron",
+    ),
     Knob("neuron.threshold", float, 1.0, "firing threshold", low=1e-3, high=100.0, when=_GENERIC, owner="neuron"),
-    Knob("neuron.reset", str, "hard", "reset after a spike: to zero (hard) or by subtracting the threshold (soft)",
-         choices=("hard", "soft"), when=_GENERIC, owner="neuron"),
-    Knob("neuron.surrogate", str, "rectangle", "surrogate gradient of the spike function", choices=SURROGATES.names,
-         when=_GENERIC, owner="neuron"),
-    Knob("neuron.surrogate_width", float, 1.0, "width of the surrogate window", low=1e-3, high=100.0,
-         when=_GENERIC, owner="neuron"),
+    Knob(
+        "neuron.reset",
+        str,
+        "hard",
+        "reset after a spike: to zero (hard) or by subtracting the threshold (soft)",
+        choices=("hard", "soft"),
+        when=_GENERIC,
+        owner="neuron",
+    ),
+    Knob(
+        "neuron.surrogate",
+        str,
+        "rectangle",
+        "surrogate gradient of the spike function",
+        choices=SURROGATES.names,
+        when=_GENERIC,
+        owner="neuron",
+    ),
+    Knob(
+        "neuron.surrogate_width",
+        float,
+        1.0,
+        "width of the surrogate window",
+        low=1e-3,
+        high=100.0,
+        when=_GENERIC,
+        owner="neuron",
+    ),
 )
 
 
@@ -31,8 +62,15 @@ class LIF(SpikingNeuron):
     `fused`: the whole T loop as one op (`neurons.fused`, knob `lif_impl`); the same spikes as the loop below.
     """
 
-    def __init__(self, decay: float, threshold: float, reset: str = "hard", surrogate: str = "rectangle",
-                 width: float = 1.0, fused: bool = False) -> None:
+    def __init__(
+        self,
+        decay: float,
+        threshold: float,
+        reset: str = "hard",
+        surrogate: str = "rectangle",
+        width: float = 1.0,
+        fused: bool = False,
+    ) -> None:
         super().__init__()
         self.decay, self.threshold, self.reset, self.surrogate, self.width = decay, threshold, reset, surrogate, width
         self.fused = fused
@@ -40,8 +78,9 @@ class LIF(SpikingNeuron):
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
         if self.fused and not ops_are_counted():
-            return self.record(lif_multistep(current, self.decay, self.threshold, self.reset == "hard",
-                                             self.surrogate, self.width))
+            return self.record(
+                lif_multistep(current, self.decay, self.threshold, self.reset == "hard", self.surrogate, self.width)
+            )
         membrane = torch.zeros_like(current[0])
         spikes = []
         for x in current:
@@ -52,8 +91,10 @@ class LIF(SpikingNeuron):
         return self.record(torch.stack(spikes))
 
     def extra_repr(self) -> str:
-        return (f"decay={self.decay}, threshold={self.threshold}, reset={self.reset}, "
-                f"surrogate={self.surrogate}({self.width})" + (", fused" if self.fused else ""))
+        return (
+            f"decay={self.decay}, threshold={self.threshold}, reset={self.reset}, "
+            f"surrogate={self.surrogate}({self.width})" + (", fused" if self.fused else "")
+        )
 
 
 def wants_fused(config: Mapping[str, Any]) -> bool:
@@ -63,5 +104,11 @@ def wants_fused(config: Mapping[str, Any]) -> bool:
 
 @NEURONS.register("generic")
 def generic_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
-    return LIF(config["neuron.decay"], config["neuron.threshold"], config["neuron.reset"],
-               config["neuron.surrogate"], config["neuron.surrogate_width"], fused=wants_fused(config))
+    return LIF(
+        config["neuron.decay"],
+        config["neuron.threshold"],
+        config["neuron.reset"],
+        config["neuron.surrogate"],
+        config["neuron.surrogate_width"],
+        fused=wants_fused(config),
+    )

@@ -1,4 +1,5 @@
 """Spike counting from outside the neurons: forward hooks that sum each neuron's spikes while asked to."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

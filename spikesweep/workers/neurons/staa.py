@@ -6,6 +6,7 @@ The equation form and the M/N assignment come from a secondary source (seed-spec
 `attention: staa` builds this same core inside every STAA-LIF and exposes its form and init as `staa.*` knobs;
 the plain `neuron: staa` preset always uses the paper's literal form and init, like the other paper presets.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -49,8 +50,10 @@ class AdaptiveCoefficients(nn.Module):
     def check(self, current: torch.Tensor) -> None:
         """Raise a clear error when a `[T, B, C, ...]` input does not have this layer's C channels."""
         if current.dim() < 3 or current.shape[2] != self.m.shape[0]:
-            raise ValueError(f"STAA neuron built for {self.m.shape[0]} channels got input of shape "
-                             f"{tuple(current.shape)} (expected [T, B, {self.m.shape[0]}, ...])")
+            raise ValueError(
+                f"STAA neuron built for {self.m.shape[0]} channels got input of shape "
+                f"{tuple(current.shape)} (expected [T, B, {self.m.shape[0]}, ...])"
+            )
 
     def leak(self, like: torch.Tensor) -> torch.Tensor:
         """The factor of H_{t-1}: M (literal) or 1 - 1/M (tau-style), viewed to broadcast over `like` `[B, C, ...]`."""
@@ -81,8 +84,9 @@ class AdaptiveLIF(SpikingNeuron):
     `fused`: the T loop as one op (`neurons.fused`, knob `lif_impl`), with the leak M as its per-channel decay.
     """
 
-    def __init__(self, channels: int, m_init: float = 2.0, n_init: float = 0.1, lif_param: str = "literal",
-                 fused: bool = False) -> None:
+    def __init__(
+        self, channels: int, m_init: float = 2.0, n_init: float = 0.1, lif_param: str = "literal", fused: bool = False
+    ) -> None:
         super().__init__()
         self.coefficients = AdaptiveCoefficients(channels, m_init, n_init, lif_param)
         self.fused = fused
@@ -91,8 +95,9 @@ class AdaptiveLIF(SpikingNeuron):
         self.coefficients.check(current)
         if self.fused and not ops_are_counted():
             drive = per_channel(self.coefficients.n, current[0]) * current  # N (.) I_t for every t at once
-            return self.record(lif_multistep(drive, self.coefficients.leak(current[0]), THRESHOLD, True, SURROGATE,
-                                             SURROGATE_WIDTH))
+            return self.record(
+                lif_multistep(drive, self.coefficients.leak(current[0]), THRESHOLD, True, SURROGATE, SURROGATE_WIDTH)
+            )
         membrane = torch.zeros_like(current[0])
         spikes = []
         for x in current:

@@ -1,4 +1,5 @@
 """`spikesweep export STUDY --out DIR`: one runnable trial file per Pareto-optimal trial, and DIR/pareto.csv."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,10 @@ import csv
 from pathlib import Path
 from typing import Any
 
-TRIAL_FILE_HEADER = ("# spikesweep trial file: the full configuration of one trial (seed included).\n"
-                     "# Re-run it with: spikesweep train {file}\n")
+TRIAL_FILE_HEADER = (
+    "# spikesweep trial file: the full configuration of one trial (seed included).\n"
+    "# Re-run it with: spikesweep train {file}\n"
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,10 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def trial_document(record: Any, study: str) -> dict[str, Any]:
     """The content of a trial file: config, what was measured, where it came from."""
-    return {"config": dict(record.config),
-            "measured": {k: record.metrics[k] for k in sorted(record.metrics)},
-            "source": {"study": study, "trial": record.number, "arm": record.arm,
-                       "mlflow_run_id": record.mlflow_run_id}}
+    return {
+        "config": dict(record.config),
+        "measured": {k: record.metrics[k] for k in sorted(record.metrics)},
+        "source": {"study": study, "trial": record.number, "arm": record.arm, "mlflow_run_id": record.mlflow_run_id},
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
         path = out / f"{args.study}-trial{record.number:04d}.yaml"
         document = yaml.safe_dump(trial_document(record, args.study), sort_keys=False)
         path.write_text(TRIAL_FILE_HEADER.format(file=path.name) + document)
-        rows.append({"number": record.number, "arm": record.arm, "seed": record.seed, **record.metrics,
-                     "file": path.name})
+        rows.append(
+            {"number": record.number, "arm": record.arm, "seed": record.seed, **record.metrics, "file": path.name}
+        )
     columns = ["number", "arm", "seed"] + sorted({k for r in rows for k in r} - {"number", "arm", "seed", "file"})
     with open(out / "pareto.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns + ["file"])
@@ -55,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         writer.writerows(rows)
     print(f"wrote {len(rows)} trial files and pareto.csv to {out}")
     for row in rows:
-        print(f"  {row['file']}: {row['arm']} seed={row['seed']} accuracy={row.get('accuracy')} "
-              f"energy_mj={row.get('energy_mj')}")
+        print(
+            f"  {row['file']}: {row['arm']} seed={row['seed']} accuracy={row.get('accuracy')} "
+            f"energy_mj={row.get('energy_mj')}"
+        )
     return 0

@@ -1,4 +1,5 @@
 """`spikesweep inspect`: build the model a knob configuration describes and show its parameters and layers."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,16 +13,28 @@ from ...errors import UserError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "inspect", help="parameter count by module kind and layer structure of one configuration",
+        "inspect",
+        help="parameter count by module kind and layer structure of one configuration",
         description="Builds the network of a configuration (defaults overlaid with --set values) and prints its "
-                    "parameter count, the count per kind (conv, bn, linear, neuron, attention:<name>, other) and "
-                    "every layer with its per-sample output shape.")
-    parser.add_argument("--set", dest="values", action="append", default=[], metavar="KNOB=VALUE",
-                        help="a knob value, parsed as YAML (repeatable), e.g. --set backbone=resnet20")
+        "parameter count, the count per kind (conv, bn, linear, neuron, attention:<name>, other) and "
+        "every layer with its per-sample output shape.",
+    )
+    parser.add_argument(
+        "--set",
+        dest="values",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="a knob value, parsed as YAML (repeatable), e.g. --set backbone=resnet20",
+    )
     parser.add_argument("--input-shape", required=True, metavar="C,H,W", help="input shape, e.g. 3,32,32")
     parser.add_argument("--num-classes", required=True, type=int, metavar="N", help="number of classes")
-    parser.add_argument("--firing-rate", type=float, metavar="R",
-                        help="count ACs at this input firing rate in [0, 1] (default: rates measured on random input)")
+    parser.add_argument(
+        "--firing-rate",
+        type=float,
+        metavar="R",
+        help="count ACs at this input firing rate in [0, 1] (default: rates measured on random input)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -67,19 +80,31 @@ def run(args: argparse.Namespace) -> int:
     summary.update(inspect_energy(model, input_shape, config, firing_rate=args.firing_rate))
     ignored = unused(knobs, config)
     if args.json:
-        print(json.dumps({"config": {k: config[k] for k in ("backbone", "attention", "neuron", "timesteps")},
-                          "input_shape": list(input_shape), "num_classes": args.num_classes,
-                          "unused_knobs": ignored, **summary}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "config": {k: config[k] for k in ("backbone", "attention", "neuron", "timesteps")},
+                    "input_shape": list(input_shape),
+                    "num_classes": args.num_classes,
+                    "unused_knobs": ignored,
+                    **summary,
+                },
+                indent=2,
+            )
+        )
         return 0
     print_summary(summary, config, input_shape, args.num_classes, ignored)
     return 0
 
 
-def print_summary(summary: dict[str, Any], config: dict[str, Any], input_shape: tuple[int, ...], num_classes: int,
-                  ignored: list[str]) -> None:
+def print_summary(
+    summary: dict[str, Any], config: dict[str, Any], input_shape: tuple[int, ...], num_classes: int, ignored: list[str]
+) -> None:
     params = summary["params"]
-    print(f"{config['backbone']} + attention {config['attention']} + neuron {config['neuron']}, "
-          f"T = {config['timesteps']}, input {'x'.join(map(str, input_shape))}, {num_classes} classes")
+    print(
+        f"{config['backbone']} + attention {config['attention']} + neuron {config['neuron']}, "
+        f"T = {config['timesteps']}, input {'x'.join(map(str, input_shape))}, {num_classes} classes"
+    )
     if ignored:
         print(f"note: not read by this configuration: {', '.join(ignored)}")
     print(f"parameters: {params['total']:,} ({params['total'] / 1e6:.2f}M)")
@@ -93,7 +118,11 @@ def print_summary(summary: dict[str, Any], config: dict[str, Any], input_shape: 
         print(f"{row['name']:{width}}  {row['type']:16} {row['kind']:16} {row['params']:>10,}  {shape}")
     print("\nper image, summed over T:")
     for accounting, ops in summary["ops"].items():
-        print(f"  {accounting:6} FLOPs {ops['flops'] / 1e6:12.3f}M  MACs {ops['macs'] / 1e6:12.3f}M  "
-              f"ACs {ops['acs'] / 1e6:12.3f}M")
-    print(f"energy ({summary['accounting']} accounting): "
-          + ", ".join(f"{preset} {mj:.6f} mJ" for preset, mj in summary["energy_mj"].items()))
+        print(
+            f"  {accounting:6} FLOPs {ops['flops'] / 1e6:12.3f}M  MACs {ops['macs'] / 1e6:12.3f}M  "
+            f"ACs {ops['acs'] / 1e6:12.3f}M"
+        )
+    print(
+        f"energy ({summary['accounting']} accounting): "
+        + ", ".join(f"{preset} {mj:.6f} mJ" for preset, mj in summary["energy_mj"].items())
+    )

@@ -1,4 +1,5 @@
 """`spikesweep knobs`: the knob schema (name, type, domain, default, where it is read)."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,28 @@ def run(args: argparse.Namespace) -> int:
     if not knobs:
         close = difflib.get_close_matches(args.prefix, list(KNOBS), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UserError(f"knobs: no knob starts with {args.prefix!r} (allowed: a prefix of a knob name, "
-                        f"e.g. fsta., staa., neuron.){hint}")
+        raise UserError(
+            f"knobs: no knob starts with {args.prefix!r} (allowed: a prefix of a knob name, "
+            f"e.g. fsta., staa., neuron.){hint}"
+        )
     if args.json:
-        print(json.dumps([{"name": k.name, "type": k.type.__name__, "default": k.default, "allowed": k.allowed(),
-                           "when": {key: list(v) for key, v in (k.when or {}).items()}, "owner": k.owner,
-                           "help": k.help} for k in knobs], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": k.name,
+                        "type": k.type.__name__,
+                        "default": k.default,
+                        "allowed": k.allowed(),
+                        "when": {key: list(v) for key, v in (k.when or {}).items()},
+                        "owner": k.owner,
+                        "help": k.help,
+                    }
+                    for k in knobs
+                ],
+                indent=2,
+            )
+        )
         return 0
     for k in knobs:
         when = " when " + ", ".join(f"{key} in {list(v)}" for key, v in k.when.items()) if k.when else ""

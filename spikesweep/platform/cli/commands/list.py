@@ -1,4 +1,5 @@
 """`spikesweep list [--json]`: every study in this home with its status and trial counts."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,16 @@ def study_summaries() -> list[dict]:
     if not home.registry_exists():
         return []
     with open_registry(home, read_only=True) as registry:
-        return [{"study": study.name, "status": study.status,
-                 "design": study.resolved.get("design", {}).get("kind"),
-                 "created": study.created_at.isoformat(timespec="seconds"),
-                 "trials": registry.trial_counts(study.name)} for study in registry.studies()]
+        return [
+            {
+                "study": study.name,
+                "status": study.status,
+                "design": study.resolved.get("design", {}).get("kind"),
+                "created": study.created_at.isoformat(timespec="seconds"),
+                "trials": registry.trial_counts(study.name),
+            }
+            for study in registry.studies()
+        ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
     if not summaries:
         print("no studies yet (run `spikesweep submit FILE`)")
         return 0
-    rows = [{**s, "trials": ", ".join(f"{n} {state}" for state, n in sorted(s["trials"].items()))}
-            for s in summaries]
+    rows = [{**s, "trials": ", ".join(f"{n} {state}" for state, n in sorted(s["trials"].items()))} for s in summaries]
     print(format_table(rows, ["study", "status", "design", "created", "trials"]))
     return 0

@@ -1,4 +1,5 @@
 """`spikesweep report STUDY`: the ablation report of a study (mean ± std, paired deltas, Pareto marks)."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,10 +16,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=FORMATS, default="md", help="output format (default: md)")
     parser.add_argument("--out", type=Path, help="write the report to this file instead of the terminal")
     parser.add_argument("--baseline", help="arm to compare against (default: the study's ablation baseline)")
-    parser.add_argument("--test", choices=PAIRED_TESTS, default="t",
-                        help="paired test over seeds: t (paired t-test, default) or wilcoxon (signed-rank)")
-    parser.add_argument("--artifacts", type=Path, metavar="DIR",
-                        help="also write report.md/.csv/.json, pareto.png and pareto.html into DIR")
+    parser.add_argument(
+        "--test",
+        choices=PAIRED_TESTS,
+        default="t",
+        help="paired test over seeds: t (paired t-test, default) or wilcoxon (signed-rank)",
+    )
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        metavar="DIR",
+        help="also write report.md/.csv/.json, pareto.png and pareto.html into DIR",
+    )
     parser.set_defaults(func=run)
 
 

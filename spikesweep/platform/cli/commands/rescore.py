@@ -1,4 +1,5 @@
 """`spikesweep rescore STUDY --preset NAME [--accounting paper|full]`: energy from stored counts, no retraining."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         result = rescore_study(home, args.study, args.preset, args.accounting)
     except LookupError as error:
         raise UserError(str(error)) from None
-    print(f"{args.study}: re-scored {result.rescored} of {result.trials} trials with {args.preset} "
-          f"({args.accounting} accounting); Pareto front now has {result.front_size} trials")
+    print(
+        f"{args.study}: re-scored {result.rescored} of {result.trials} trials with {args.preset} "
+        f"({args.accounting} accounting); Pareto front now has {result.front_size} trials"
+    )
     return 0

@@ -1,4 +1,5 @@
 """`spikesweep spaces`: the built-in study files shipped inside the package (spikesweep/search_spaces/*.yaml)."""
+
 from __future__ import annotations
 
 import argparse
@@ -52,9 +53,14 @@ def describe(name: str) -> dict[str, Any]:
     data = yaml.safe_load(builtin_text(name)) or {}
     description = str(data.get("description") or "").strip()
     reference = data.get("reference") or {}
-    return {"name": name, "study": data.get("study"), "design": (data.get("design") or {}).get("kind"),
-            "summary": first_sentence(description), "description": description,
-            "source": reference.get("source")}
+    return {
+        "name": name,
+        "study": data.get("study"),
+        "design": (data.get("design") or {}).get("kind"),
+        "summary": first_sentence(description),
+        "description": description,
+        "source": reference.get("source"),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     width = max((len(s["name"]) for s in spaces), default=0)
     for space in spaces:
         print(f"{space['name']:{width}}  {'[' + str(space['design']) + ']':10}  {space['summary']}")
-    print("\nshow one: spikesweep spaces show NAME; run one: spikesweep spaces show NAME > NAME.yaml && "
-          "spikesweep submit NAME.yaml")
+    print(
+        "\nshow one: spikesweep spaces show NAME; run one: spikesweep spaces show NAME > NAME.yaml && "
+        "spikesweep submit NAME.yaml"
+    )
     return 0

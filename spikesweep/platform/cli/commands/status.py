@@ -1,4 +1,5 @@
 """`spikesweep status [STUDY] [--json]`: a study's trials with state and objectives (all studies without STUDY)."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,19 @@ def run(args: argparse.Namespace) -> int:
     objectives = dict(study.resolved.get("objectives") or DEFAULT_OBJECTIVES)
     front, hypervolume = front_summary(records, objectives)
     if args.json:
-        print(json.dumps({"study": study.name, "status": study.status, "objectives": objectives,
-                          "pareto": front, "hypervolume": hypervolume,
-                          "trials": [asdict(r) for r in records]}, default=str))
+        print(
+            json.dumps(
+                {
+                    "study": study.name,
+                    "status": study.status,
+                    "objectives": objectives,
+                    "pareto": front,
+                    "hypervolume": hypervolume,
+                    "trials": [asdict(r) for r in records],
+                },
+                default=str,
+            )
+        )
         return 0
     counts: dict[str, int] = {}
     for record in records:
@@ -41,9 +52,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"study {study.name}: {study.status}; " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     if hypervolume is not None:
         print(f"Pareto front: {len(front)} trial(s), hypervolume {hypervolume:.4g}")
-    rows = [{"number": r.number, "arm": r.arm, "seed": r.seed, "state": r.state,
-             **{k: r.metrics.get(k) for k in objectives}, "pareto": "*" if r.pareto else "",
-             "error": r.error or ""} for r in records]
+    rows = [
+        {
+            "number": r.number,
+            "arm": r.arm,
+            "seed": r.seed,
+            "state": r.state,
+            **{k: r.metrics.get(k) for k in objectives},
+            "pareto": "*" if r.pareto else "",
+            "error": r.error or "",
+        }
+        for r in records
+    ]
     if rows:
         print(format_table(rows, ["number", "arm", "seed", "state", *objectives, "pareto", "error"]))
     return 0

@@ -1,4 +1,5 @@
 """`spikesweep submit FILE`: validate a study file, run every trial on Ray Tune, print the Pareto front."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--name", help="run under this study name instead of the file's `study:`")
     parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
     parser.add_argument("--data-dir", help="folder holding real datasets (overrides the file's data_dir)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the outcome as JSON on stdout (progress goes to stderr)")
+    parser.add_argument(
+        "--json", action="store_true", help="print the outcome as JSON on stdout (progress goes to stderr)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -51,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
             existing = registry.get_study(name)
             if existing is not None and existing.status == "completed" and not args.name:
                 name = loaded.study.study = next_free_name(registry, name)
-                print(f"study {existing.name} already completed: running this one as {name} "
-                      f"(--name NAME picks the name)", file=sys.stderr)
+                print(
+                    f"study {existing.name} already completed: running this one as {name} (--name NAME picks the name)",
+                    file=sys.stderr,
+                )
             elif existing is not None:
                 raise UserError(already_exists(args.file, name, home.root, existing.status))
 
@@ -75,8 +79,18 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(already_exists(args.file, name, home.root, "queued")) from None
     if args.json:
         run_report_hook(home, name, out=terminal)
-        print(json.dumps({"study": name, "status": outcome.status, "counts": outcome.counts,
-                          "hypervolume": outcome.hypervolume, "pareto": outcome.pareto}, default=str))
+        print(
+            json.dumps(
+                {
+                    "study": name,
+                    "status": outcome.status,
+                    "counts": outcome.counts,
+                    "hypervolume": outcome.hypervolume,
+                    "pareto": outcome.pareto,
+                },
+                default=str,
+            )
+        )
         return 0 if outcome.status == "completed" else 1
     print(f"study {name} {outcome.status}: " + ", ".join(f"{n} {s}" for s, n in sorted(outcome.counts.items())))
     if outcome.pareto:
@@ -86,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(outcome.pareto, columns))
     run_report_hook(home, name)
     home_flag = f" --home {home.root}" if args.home else ""
-    print(f"\nnext:\n  spikesweep{home_flag} ui\n  spikesweep{home_flag} export {name} --out {name}-pareto\n"
-          f"  spikesweep{home_flag} report {name}\n  spikesweep{home_flag} status {name}")
+    print(
+        f"\nnext:\n  spikesweep{home_flag} ui\n  spikesweep{home_flag} export {name} --out {name}-pareto\n"
+        f"  spikesweep{home_flag} report {name}\n  spikesweep{home_flag} status {name}"
+    )
     return 0 if outcome.status == "completed" else 1
 
 
@@ -101,8 +117,10 @@ def next_free_name(registry: Any, name: str) -> str:
 
 
 def already_exists(file: str, name: str, where: object, status: str) -> str:
-    return (f"{file}: study: {name!r} already exists in {where} (status {status}) "
-            f"(allowed: a new name; use --name NEW or `spikesweep status {name}`)")
+    return (
+        f"{file}: study: {name!r} already exists in {where} (status {status}) "
+        f"(allowed: a new name; use --name NEW or `spikesweep status {name}`)"
+    )
 
 
 def run_report_hook(home, name: str, out=None) -> None:

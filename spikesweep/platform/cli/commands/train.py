@@ -1,4 +1,5 @@
 """`spikesweep train FILE [--json]`: re-run one exported trial file without Ray and print its final metrics."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,14 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="re-run one trial file (from `export`) without Ray")
     parser.add_argument("file", help="trial file (YAML with a `config:` mapping)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KNOB=VALUE",
-                        help="override a knob of the trial file; repeatable")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="override a knob of the trial file; repeatable",
+    )
     parser.add_argument("--data-dir", help="folder holding real datasets")
     parser.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     parser.set_defaults(func=run)
@@ -51,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
 
     def report(metrics: dict) -> None:
         if not args.json:
-            print(f"epoch {metrics['epoch']}: accuracy {metrics['accuracy']:.4f} loss {metrics['loss']:.4f} "
-                  f"energy_mj {metrics['energy_mj']:.4g}", flush=True)
+            print(
+                f"epoch {metrics['epoch']}: accuracy {metrics['accuracy']:.4f} loss {metrics['loss']:.4f} "
+                f"energy_mj {metrics['energy_mj']:.4g}",
+                flush=True,
+            )
 
     final = run_trial(config, report, TrialEnv(Path(args.data_dir) if args.data_dir else None))
     final = {k: v for k, v in final.items() if k != "energy_layers"}

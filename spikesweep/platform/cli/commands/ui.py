@@ -1,4 +1,5 @@
 """`spikesweep ui [--port]`: the MLflow UI over this home's tracking store, bound to 127.0.0.1."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def ui_command(tracking_uri: str, artifacts: str, port: int) -> list[str]:
     """The `mlflow ui` command line for a store (local only: 127.0.0.1)."""
-    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri,
-            "--default-artifact-root", artifacts, "--host", "127.0.0.1", "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        tracking_uri,
+        "--default-artifact-root",
+        artifacts,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
 """`spikesweep validate FILE [--set KNOB=VALUE ...]`: check a study file; write nothing."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,14 @@ import sys
 
 
 def add_override_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KNOB=VALUE",
-                        help="override a knob of `base` (VALUE is read as YAML); repeatable")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="override a knob of `base` (VALUE is read as YAML); repeatable",
+    )
     parser.add_argument("--seeds", help="replace the file's seeds, e.g. --seeds 0 or --seeds 0,1,2")
     parser.add_argument("--n-trials", type=int, help="replace a search design's n_trials")
 
@@ -27,6 +34,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {line}", file=sys.stderr)
     study = loaded.study
     trials = len(loaded.specs) if loaded.specs else getattr(study.design, "n_trials", 0)
-    print(f"{args.file}: ok: study {study.study!r}, design {study.design.kind}, {trials} trials, "
-          f"seeds {study.seeds}")
+    print(f"{args.file}: ok: study {study.study!r}, design {study.design.kind}, {trials} trials, seeds {study.seeds}")
     return 0

@@ -1,4 +1,5 @@
 """Alembic migrations of the registry (version table `ss_alembic_version`, only `ss_*` tables)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,5 +57,7 @@ def check(engine: Engine) -> None:
     if current is None:
         raise SchemaMismatch("the registry has no schema yet (no study was ever submitted to it)")
     if current != head:
-        raise SchemaMismatch(f"the registry schema is at revision {current}, this spikesweep expects {head}: "
-                             "submit or resume a study with this version to upgrade it")
+        raise SchemaMismatch(
+            f"the registry schema is at revision {current}, this spikesweep expects {head}: "
+            "submit or resume a study with this version to upgrade it"
+        )
