@@ -9,6 +9,7 @@ import logging
 import os
 import pkgutil
 import sys
+from typing import Any
 
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, UserError
 from . import commands
@@ -24,7 +25,7 @@ examples:
 
 def add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """--home and -v, accepted before or after the sub-command (after it, they only override when given)."""
-    suppress = {} if defaults else {"default": argparse.SUPPRESS}
+    suppress: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
     parser.add_argument("--home", help="where the stores live (default: $SPIKESWEEP_HOME or ~/.spikesweep)", **suppress)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output", **suppress)
 
