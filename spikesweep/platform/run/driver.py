@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,8 @@ def _scheduler(loaded: LoadedStudy):
 
 def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict[str, str]) -> Outcome:
     """Pareto rows (with the registry's arm/seed/metrics) and the hypervolume of the front."""
-    trials = {t.optuna_trial_number: t for t in registry.trials(name) if t.optuna_trial_number is not None}
+    stored = registry.trials(name)
+    trials = {t.optuna_trial_number: t for t in stored if t.optuna_trial_number is not None}
     complete, directions = completed_trials(optuna_study)
     found = front_of([t.values for t in complete], directions)
     best = [complete[i] for i in found.indices()] if found else []
@@ -84,9 +86,7 @@ def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict
             for key in ("accuracy", "energy_mj", "firing_rate", "params"):
                 row.setdefault(key, record.metrics.get(key))
         rows.append(row)
-    counts: dict[str, int] = {}
-    for trial in registry.trials(name):
-        counts[trial.state] = counts.get(trial.state, 0) + 1
+    counts = dict(Counter(trial.state for trial in stored))
     return Outcome(name, "completed", rows, volume, counts)
 
 
