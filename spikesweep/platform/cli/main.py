@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def home_path_problem(text: str) -> str | None:
+    """What is wrong with `--home TEXT` as a home folder (a file, an odd path), or None; writability is checked
+    by the commands that write."""
+    from ..stores.paths import expand_path, home_folder_problem
+
+    path, problem = expand_path(text)
+    return problem if path is None else home_folder_problem(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -58,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if args.home:
+        problem = home_path_problem(args.home)
+        if problem:
+            print(f"--home: {problem}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         os.environ["SPIKESWEEP_HOME"] = args.home
     if not getattr(args, "func", None):
         parser.print_help()

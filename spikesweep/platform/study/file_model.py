@@ -5,6 +5,7 @@ Problems come back as one line each, `FILE: key.path: what is wrong (allowed: ..
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -13,13 +14,19 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..stores.paths import name_problem
+from . import yaml_rules
+
 OBJECTIVE_METRICS = ("accuracy", "energy_mj", "firing_rate", "val_loss", "params")
 DIRECTIONS = ("max", "min")
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_STUDY_NAME = 120
+MAX_SEED = 2**32 - 1
+MAX_PROBLEM_LINES = 50
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class GridDesign(_Strict):
@@ -42,6 +49,14 @@ class Arm(_Strict):
 
     name: str = Field(pattern=r"^[^\s].*$")
     set: dict[str, Any] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_file_name(cls, name: str) -> str:
+        problem = name_problem(name, "arm name")
+        if problem:
+            raise ValueError(problem)
+        return name
 
 
 class AblationDesign(_Strict):
@@ -116,9 +131,13 @@ class Resources(_Strict):
     @field_validator("gpu", mode="before")
     @classmethod
     def _gpu_share(cls, value: Any) -> Any:
-        if value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+        if value == "auto":
             return value
-        raise ValueError(f"{value!r} is not a GPU share (allowed: auto | a number >= 0)")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+            if value > 1 and value != int(value):
+                raise ValueError(f"{value!r} GPUs (allowed: a share below 1, or a whole number of GPUs)")
+            return value
+        raise ValueError(f"{value!r} is not a GPU share (allowed: auto | a finite number >= 0)")
 
 
 class Scheduler(_Strict):
@@ -134,7 +153,7 @@ DESIGN_KINDS = ("grid", "ablation", "search")
 class StudyFile(_Strict):
     """A whole study file, structurally valid (knob values are checked separately against the schema)."""
 
-    study: str = Field(pattern=NAME_PATTERN, max_length=120)
+    study: str = Field(pattern=NAME_PATTERN, max_length=MAX_STUDY_NAME)
     description: str = ""
     base: dict[str, Any] = Field(default_factory=dict)
     design: Design
@@ -149,8 +168,9 @@ class StudyFile(_Strict):
     @field_validator("seeds")
     @classmethod
     def _unique_seeds(cls, seeds: list[int]) -> list[int]:
-        if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
-            raise ValueError(f"seeds must be distinct non-negative integers, got {seeds}")
+        if len(set(seeds)) != len(seeds) or any(s < 0 or s > MAX_SEED for s in seeds):
+            shown = str(seeds) if len(str(seeds)) <= 80 else str(seeds)[:77] + "..."
+            raise ValueError(f"seeds must be distinct integers in [0, {MAX_SEED}], got {shown}")
         return seeds
 
     @field_validator("objectives")
@@ -166,29 +186,59 @@ class StudyFile(_Strict):
         return objectives
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """`text` with control characters escaped and cut to `limit` characters (for one-line messages)."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[: limit + 1])
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
+
+
 @dataclass
 class Problems:
-    """Errors and warnings found in one file, each already formatted as one line."""
+    """Errors and warnings found in one file, each already formatted as one line (at most MAX_PROBLEM_LINES
+    errors are kept, then one line counts the rest)."""
 
     file: str
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set, repr=False)
+    more: int = 0
+
+    def _line(self, path: str, message: str) -> str:
+        where = printable(str(self.file), 300)
+        return (
+            f"{where}: {printable(path)}: {printable(message, 400)}" if path else f"{where}: {printable(message, 400)}"
+        )
 
     def error(self, path: str, message: str) -> None:
-        line = f"{self.file}: {path}: {message}" if path else f"{self.file}: {message}"
-        if line not in self.errors:
+        line = self._line(path, message)
+        if line in self._seen:
+            return
+        self._seen.add(line)
+        if len(self.errors) < MAX_PROBLEM_LINES:
             self.errors.append(line)
+        else:
+            self.more += 1
 
     def warn(self, path: str, message: str) -> None:
-        line = f"{self.file}: {path}: {message}"
-        if line not in self.warnings:
+        line = self._line(path, message)
+        if line not in self.warnings and len(self.warnings) < MAX_PROBLEM_LINES:
             self.warnings.append(line)
+
+    def report(self) -> str:
+        """The error lines, with a last line counting those left out."""
+        extra = [f"{printable(str(self.file), 300)}: ... and {self.more} more problems"] if self.more else []
+        return "\n".join(self.errors + extra)
 
 
 def parse_yaml(text: str, problems: Problems) -> Any:
-    """yaml.safe_load, turning a syntax error into one problem line with its line number."""
+    """Load the file under the study-file YAML rules (`yaml_rules`), turning a problem into one line."""
     try:
-        return yaml.safe_load(text)
+        return yaml_rules.load(text)
+    except yaml_rules.YamlRuleError as error:
+        problems.error(f"line {error.line}" if error.line else "", f"{error.message}")
+        return None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -208,7 +258,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str], problems: Problem
             problems.error(f"--set {item}", "expected KNOB=VALUE (allowed: e.g. --set epochs=2)")
             continue
         try:
-            base[name.strip()] = yaml.safe_load(text)
+            base[name.strip()] = yaml_rules.load(text)
+        except yaml_rules.YamlRuleError as error:
+            problems.error(f"--set {name.strip()}", error.message)
         except yaml.YAMLError:
             base[name.strip()] = text
 

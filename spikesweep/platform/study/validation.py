@@ -9,9 +9,12 @@ from typing import Any
 
 from ...workers import KNOBS, KnobError, unused
 from ..errors import UserError
+from ..stores.paths import expand_path, folder_problem
+from . import yaml_rules
 from .designs import TrialSpec, expand, max_epochs
-from .file_model import Problems, StudyFile, apply_overrides, check_structure, parse_yaml
+from .file_model import Problems, StudyFile, apply_overrides, check_structure, parse_yaml, printable
 from .knob_checks import check_knobs
+from .limits import check_sizes, check_values
 
 
 @dataclass
@@ -96,11 +99,21 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
             "scheduler.grace_epochs",
             f"{study.scheduler.grace_epochs} exceeds the trials' epochs (allowed: 1 .. {longest})",
         )
-    if study.data_dir and not Path(study.data_dir).expanduser().is_dir():
-        problems.error("data_dir", f"{study.data_dir} is not a directory (allowed: an existing folder)")
-    elif study.data_dir:  # trials run in Ray's trial folders: relative paths would point elsewhere
-        study.data_dir = str(Path(study.data_dir).expanduser().resolve())
+    if study.data_dir is not None:
+        _check_data_dir(study, problems)
     return specs
+
+
+def _check_data_dir(study: StudyFile, problems: Problems) -> None:
+    """data_dir is an existing folder; stored absolute (trials run in Ray's trial folders)."""
+    assert study.data_dir is not None
+    path, problem = expand_path(study.data_dir)
+    if path is not None:
+        problem = folder_problem(path) and f"{study.data_dir} is not a directory (allowed: an existing folder)"
+    if problem or path is None:
+        problems.error("data_dir", problem or "not a usable path")
+        return
+    study.data_dir = str(path)
 
 
 def _unused_text(name: str) -> str:
@@ -112,10 +125,13 @@ def _unused_text(name: str) -> str:
 def _budget_overrides(raw: dict[str, Any], seeds: str | None, n_trials: int | None, problems: Problems) -> None:
     """`--seeds 0,1` replaces `seeds`; `--n-trials N` replaces a search's `n_trials` (e.g. a quick CI run)."""
     if seeds is not None:
-        try:
-            raw["seeds"] = [int(seed) for seed in seeds.split(",")]
-        except ValueError:
-            problems.error("--seeds", f"{seeds!r} (allowed: comma-separated integers, e.g. --seeds 0,1)")
+        parts = seeds.split(",")
+        if len(seeds) > 20_000 or not all(part.strip().isdigit() and len(part.strip()) <= 10 for part in parts):
+            problems.error(
+                "--seeds", f"{printable(repr(seeds), 80)} (allowed: comma-separated integers, e.g. --seeds 0,1)"
+            )
+        else:
+            raw["seeds"] = [int(seed) for seed in parts]
     if n_trials is not None:
         design = raw.get("design")
         if isinstance(design, dict) and design.get("kind") == "search":
@@ -138,22 +154,39 @@ def load_study(
     Raises UserError with one line per problem.
     """
     problems = Problems(path)
-    try:
-        text = Path(path).read_text()
-    except OSError as error:
-        raise UserError(f"{path}: cannot read the study file ({error.strerror or error})") from None
-    raw = parse_yaml(text, problems)
+    text = read_text(path, problems)
+    raw = parse_yaml(text, problems) if text is not None else None
     if raw is not None and isinstance(raw, dict):
         apply_overrides(raw, overrides or [], problems)
         if data_dir:
             raw["data_dir"] = data_dir
         _budget_overrides(raw, seeds, n_trials, problems)
         _seed_problems(raw, problems)
-    study = check_structure(raw, problems) if not problems.errors or isinstance(raw, dict) else None
+        check_values(raw, problems)
+        check_sizes(raw, problems)
+    if problems.errors or text is None:
+        # unreadable, values no field can hold, or a study too large to expand: before the field checks
+        raise UserError(problems.report())
+    study = check_structure(raw, problems)
     check_knobs(raw, problems)
     specs: list[TrialSpec] = []
     if study is not None and not problems.errors:
         specs = _design_problems(study, problems)
     if problems.errors or study is None:
-        raise UserError("\n".join(problems.errors))
+        raise UserError(problems.report())
     return LoadedStudy(study, text, hashlib.sha256(text.encode()).hexdigest(), specs, problems.warnings)
+
+
+def read_text(path: str, problems: Problems) -> str | None:
+    """The study file's text (UTF-8, size-limited), or None with the problem recorded."""
+    try:
+        data = Path(path).read_bytes()
+    except (OSError, ValueError) as error:
+        raise UserError(
+            f"{printable(path, 300)}: cannot read the study file ({getattr(error, 'strerror', None) or error})"
+        ) from None
+    try:
+        return yaml_rules.decode(data)
+    except yaml_rules.YamlRuleError as error:
+        problems.error(f"line {error.line}" if error.line else "", error.message)
+        return None

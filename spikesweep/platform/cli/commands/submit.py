@@ -33,18 +33,17 @@ def run(args: argparse.Namespace) -> int:
     from ...study.validation import load_study
 
     overrides = list(args.overrides)
+    if args.name:
+        check_study_name(args.name)
     loaded = load_study(args.file, overrides, args.data_dir, args.seeds, args.n_trials)
     if args.name:
-        import re
-
-        from ...study.file_model import NAME_PATTERN
-
-        if not re.match(NAME_PATTERN, args.name):
-            raise UserError(f"--name: {args.name!r} is not a valid study name (allowed: letters, digits, - and _)")
         loaded.study.study = args.name
     for line in loaded.warnings:
         print(f"warning: {line}", file=sys.stderr)
     home = get_home()
+    from ...run.preflight import preflight
+
+    preflight(loaded, home, args.file, args.address)  # before anything is written: the name stays free
     name = loaded.study.study
     if home.registry_exists():
         from ...stores import open_registry
@@ -105,6 +104,21 @@ def run(args: argparse.Namespace) -> int:
         f"  spikesweep{home_flag} report {name}\n  spikesweep{home_flag} status {name}"
     )
     return 0 if outcome.status == "completed" else 1
+
+
+def check_study_name(name: str) -> None:
+    """`--name` is a study name: letters, digits, - and _, at most MAX_STUDY_NAME characters."""
+    import re
+
+    from ...errors import UserError
+    from ...study.file_model import MAX_STUDY_NAME, NAME_PATTERN, printable
+
+    if len(name) > MAX_STUDY_NAME:
+        raise UserError(f"--name: a name of {len(name)} characters (allowed: at most {MAX_STUDY_NAME})")
+    if not re.match(NAME_PATTERN, name):
+        raise UserError(
+            f"--name: {printable(repr(name), 80)} is not a valid study name (allowed: letters, digits, - and _)"
+        )
 
 
 def next_free_name(registry: Any, name: str) -> str:

@@ -16,7 +16,14 @@ def add_override_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a knob of `base` (VALUE is read as YAML); repeatable",
     )
     parser.add_argument("--seeds", help="replace the file's seeds, e.g. --seeds 0 or --seeds 0,1,2")
-    parser.add_argument("--n-trials", type=int, help="replace a search design's n_trials")
+    parser.add_argument("--n-trials", type=n_trials_value, help="replace a search design's n_trials")
+
+
+def n_trials_value(text: str) -> int:
+    """--n-trials: a whole number from 1 to 100000 (argparse reports anything else, exit 2)."""
+    if not (text.strip().isdigit() and len(text.strip()) <= 6 and 1 <= int(text) <= 100_000):
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} (allowed: a whole number from 1 to 100000)")
+    return int(text)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

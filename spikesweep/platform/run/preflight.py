@@ -1,0 +1,85 @@
+"""Checks a validated study must pass before `submit` writes anything (home folders, registry row, Ray, MLflow,
+Optuna): the home can be written, every dataset is in the data directory, and one trial's resources fit a node.
+
+Each problem is a UserError in the user's words (exit 2); the study name stays free.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ...workers import DatasetMissing, prepare_dataset
+from ..errors import UserError
+from ..stores.home import Home
+from ..stores.paths import writable_home_problem
+from ..study.designs import search_spec
+from ..study.validation import LoadedStudy
+
+
+def check_home_writable(home: Home) -> None:
+    """The home is a folder this user can write, or a place where one can be made."""
+    problem = writable_home_problem(home.root)
+    if problem:
+        raise UserError(f"--home: {problem}")
+
+
+def _configs(loaded: LoadedStudy) -> list[dict[str, Any]]:
+    return [spec.config for spec in loaded.specs] or [search_spec(loaded.study, {}).config]
+
+
+def check_data(loaded: LoadedStudy, file: str) -> None:
+    """Every distinct dataset the trials read is present (the dataset's own check; no cache is built here)."""
+    seen: set[str] = set()
+    data_dir = loaded.study.data_dir
+    for config in _configs(loaded):
+        dataset = str(config["dataset"])
+        key = repr(sorted((k, str(v)) for k, v in config.items() if k == "dataset" or k.startswith(("data.", dataset))))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            prepare_dataset(config, Path(data_dir) if data_dir else None, None)
+        except DatasetMissing as error:
+            raise UserError(f"{file}: data_dir: {error}") from None
+
+
+def local_cpus() -> float:
+    """CPUs of this machine (what a local Ray gets)."""
+    return float(os.cpu_count() or 1)
+
+
+def cluster_node_cpus(address: str | None) -> float:
+    """The most CPUs of one alive node of the Ray cluster at `address` (connects; starts nothing)."""
+    import ray
+
+    from .ray_runtime import start_ray
+
+    start_ray(address)
+    nodes = [node for node in ray.nodes() if node.get("Alive")]
+    return max((float(node.get("Resources", {}).get("CPU", 0)) for node in nodes), default=0.0)
+
+
+def check_resources(loaded: LoadedStudy, file: str, address: str | None, node_cpus: Callable[[], float]) -> None:
+    """One trial's `resources.cpu` fits on one node (else Tune would wait forever with no trial started)."""
+    cpu = loaded.study.resources.cpu
+    available = node_cpus()
+    if cpu > available:
+        where = f"the Ray cluster at {address}" if address else "this machine"
+        raise UserError(
+            f"{file}: resources.cpu: {cpu:g} CPUs per trial, but {where} has {available:g} per node "
+            f"(allowed: at most {available:g})"
+        )
+
+
+def preflight(loaded: LoadedStudy, home: Home, file: str, address: str | None = None) -> None:
+    """All checks before anything is written; the cluster is asked only when `address`/RAY_ADDRESS names one."""
+    check_home_writable(home)
+    target = address or os.environ.get("RAY_ADDRESS")
+    check_resources(loaded, file, target, (lambda: cluster_node_cpus(target)) if target else local_cpus)
+    check_data(loaded, file)
+
+
+__all__ = ["check_data", "check_home_writable", "check_resources", "local_cpus", "preflight"]
