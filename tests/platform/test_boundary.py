@@ -11,6 +11,7 @@ import pytest
 from spikesweep.platform.cli import main
 from spikesweep.platform.study import yaml_rules
 from spikesweep.platform.study.limits import MAX_TRIALS
+from spikesweep.platform.study.yaml_rules import MAX_NODES
 
 GOOD = "study: s\nbase: {epochs: 1}\ndesign: {kind: grid, factors: {timesteps: [1, 2]}}\n"
 BOMB = (
@@ -117,7 +118,7 @@ CASES: dict[str, tuple[bytes, list[str], str]] = {
     "alias bomb": (
         BOMB.encode(),
         [],
-        "line 6: the document expands to more than 200000 values, aliases included (allowed: at most 200000; "
+        f"line 6: the document expands to more than {MAX_NODES} values, aliases included (allowed: at most {MAX_NODES}; "
         "write the values out or shrink the study)",
     ),
     "too many trials": (

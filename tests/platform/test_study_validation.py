@@ -50,7 +50,7 @@ BAD = [
     (
         "study: s\ndesign: {kind: grid, factors: {timesteps: [1]\n",
         [],
-        ["line 3: malformed YAML: expected ',' or '}', but got '<stream end>' (allowed: a YAML mapping)"],
+        ["line 3: malformed YAML: did not find expected ',' or '}' (allowed: a YAML mapping)"],
     ),
     (
         "study: s\ndesign: {kind: grid, factors: {timesteps: [1]}}\nscheduler: {kind: hyperband}\n",

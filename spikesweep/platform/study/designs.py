@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...workers import KNOBS, leave_one_out_switches, resolve
+from ...workers import KNOBS, Config, KnobError, leave_one_out_switches, resolve
 from .file_model import AblationDesign, Distribution, GridDesign, SearchDesign, StudyFile
 
 BASELINE_ARM = "baseline"
@@ -52,12 +52,15 @@ def _seeded(values: dict[str, Any], seed: int) -> dict[str, Any]:
     return resolve({**values, "seed": seed})
 
 
-def _dedup(specs: Iterable[TrialSpec], notes: list[str] | None = None) -> list[TrialSpec]:
+def _dedup(
+    specs: Iterable[TrialSpec], notes: list[str] | None = None, key: Callable[[TrialSpec], str] | None = None
+) -> list[TrialSpec]:
     seen: dict[str, TrialSpec] = {}
     for spec in specs:
-        first = seen.get(spec.key())
+        spec_key = key(spec) if key is not None else spec.key()
+        first = seen.get(spec_key)
         if first is None:
-            seen[spec.key()] = spec
+            seen[spec_key] = spec
         elif notes is not None and first.arm != spec.arm:
             note = f"arm {spec.arm!r} has the same configuration as {first.arm!r}; it runs once, as {first.arm!r}"
             if note not in notes:
@@ -65,17 +68,37 @@ def _dedup(specs: Iterable[TrialSpec], notes: list[str] | None = None) -> list[T
     return list(seen.values())
 
 
+def _reseeded(config: Config, seed: int) -> Config:
+    """`config` with another seed: no cross-knob check reads the seed, so only the seed's own check runs."""
+    if config["seed"] == seed:
+        return config
+    _, problem = KNOBS["seed"].check(seed)
+    if problem:
+        raise KnobError([("seed", problem)])
+    return Config({**config, "seed": seed})
+
+
 def expand_grid(study: StudyFile, design: GridDesign, notes: list[str] | None = None) -> list[TrialSpec]:
-    """Full factorial over the factors, times the seeds (seed-major, so partial results stay paired)."""
+    """Full factorial over the factors, times the seeds (seed-major, so partial results stay paired).
+
+    Each cell is resolved (checked) once; its seeds copy the resolved configuration. Cells with equal resolved
+    factor values are the same configuration (the rest comes from the same base), so they key the merge.
+    """
     names = list(design.factors)
     cells = [dict(zip(names, values)) for values in itertools.product(*design.factors.values())]
+    resolved = [_seeded({**study.base, **cell}, study.seeds[0]) for cell in cells]
+    labelled = []
+    for cell, config in zip(cells, resolved):
+        changed = {name: config[name] for name in cell}
+        labelled.append((config, cell_label(changed), changed, config_key(changed)))
     specs = []
+    keys: dict[int, str] = {}
     for seed in study.seeds:
-        for cell in cells:
-            config = _seeded({**study.base, **cell}, seed)
-            changed = {name: config[name] for name in cell}
-            specs.append(TrialSpec(config, cell_label(changed), seed, changed))
-    return _dedup(specs, notes)
+        for config, label, changed, key in labelled:
+            spec = TrialSpec(_reseeded(config, seed), label, seed, changed)
+            keys[id(spec)] = f"{seed}:{key}"
+            specs.append(spec)
+    return _dedup(specs, notes, key=lambda spec: keys[id(spec)])
 
 
 def ablation_arms(design: AblationDesign) -> list[tuple[str, dict[str, Any]]]:

@@ -21,7 +21,7 @@ OBJECTIVE_METRICS = ("accuracy", "energy_mj", "firing_rate", "val_loss", "params
 DIRECTIONS = ("max", "min")
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 MAX_STUDY_NAME = 120
-MAX_SEED = 2**32 - 1
+MAX_SEED = 2**31 - 1  # the seed knob's range
 MAX_PROBLEM_LINES = 50
 
 

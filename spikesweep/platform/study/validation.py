@@ -89,7 +89,11 @@ def _design_problems(study: StudyFile, problems: Problems) -> list[TrialSpec]:
         problems.warn("design", note)
     design = study.design
     common = set(study.base) | set(getattr(design, "baseline", {}) or {})
+    checked_arms: set[str] = set()
     for spec in specs:  # only the knobs this trial itself sets: another arm's knob is not this arm's concern
+        if spec.arm in checked_arms:  # the other seeds of an arm read the same knobs
+            continue
+        checked_arms.add(spec.arm)
         own = {name: explicit_paths[name] for name in common | set(spec.changed) if name in explicit_paths}
         for name in unused(own, spec.config):
             problems.warn(explicit_paths[name], _unused_text(name) + f" in arm {spec.arm!r}")

@@ -18,19 +18,15 @@ import re
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode
-from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+from yaml.nodes import MappingNode, ScalarNode
 from yaml.resolver import Resolver
-from yaml.scanner import Scanner
 
 MAX_DEPTH = 32
-MAX_NODES = 200_000
+MAX_NODES = 20_000
 MAX_INT_DIGITS = 30
-MAX_TEXT_BYTES = 8 * 2**20
+MAX_TEXT_BYTES = 4 * 2**20
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 INT_FORMS = (("0o", 8, "[0-7]+"), ("0x", 16, "[0-9a-fA-F]+"), ("", 10, "[0-9]+"))
@@ -69,36 +65,39 @@ for _tag, _pattern, _first in (
     _Resolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
-class _LimitedComposer(Parser, Composer):
-    """Counts nodes with aliases expanded and the nesting depth while composing, refusing past the limits."""
-
-    _depth = 0
-    _expanded = 0
-    _sizes: dict[int, int]
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(AliasEvent):
-            node: Node = super().compose_node(parent, index)  # type: ignore[assignment]
-            self._expanded += self._sizes.get(id(node), 1)
-        else:
-            self._depth += 1
-            if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+def check_events(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and documents over MAX_NODES nodes with aliases expanded, from the
+    event stream alone (libyaml's parser when present: fast, and nothing is built before the limits pass)."""
+    depth = 0
+    total = 0
+    open_collections: list[tuple[str | None, int]] = []
+    sizes: dict[str, int] = {}
+    for event in yaml.parse(text, Loader=_EVENT_LOADER):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
                 raise YamlRuleError(
-                    _line(mark), f"nesting deeper than {MAX_DEPTH} levels (allowed: at most {MAX_DEPTH})"
+                    _line(event), f"nesting deeper than {MAX_DEPTH} levels (allowed: at most {MAX_DEPTH})"
                 )
-            before = self._expanded
-            node = super().compose_node(parent, index)  # type: ignore[assignment]
-            self._depth -= 1
-            self._expanded += 1
-            self._sizes[id(node)] = self._expanded - before
-        if self._expanded > MAX_NODES:
+            open_collections.append((event.anchor, total))
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+            anchor, before = open_collections.pop()
+            total += 1
+            if anchor is not None:
+                sizes[anchor] = total - before
+        elif isinstance(event, ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, AliasEvent):
+            total += sizes.get(str(event.anchor), 1)
+        if total > MAX_NODES:
             raise YamlRuleError(
-                _line(node),
+                _line(event),
                 f"the document expands to more than {MAX_NODES} values, aliases included "
                 f"(allowed: at most {MAX_NODES}; write the values out or shrink the study)",
             )
-        return node
 
 
 class _Constructor(SafeConstructor):
@@ -154,17 +153,33 @@ _Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_y
 _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_yaml_map)  # type: ignore[type-var]
 
 
-class StudyLoader(Reader, Scanner, _LimitedComposer, _Constructor, _Resolver):
-    """The loader of study files: see the module docstring for its rules."""
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser as _Parser
+
+    _EVENT_LOADER: Any = yaml.CBaseLoader
+else:  # pragma: no cover - PyYAML without libyaml: the same rules, slower
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+    _EVENT_LOADER = yaml.BaseLoader
+
+
+class StudyLoader(_Parser, _Constructor, _Resolver):
+    """The loader of study files (run `check_events` first): see the module docstring for its rules."""
 
     def __init__(self, stream: str) -> None:
-        Reader.__init__(self, stream)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
+        _Parser.__init__(self, stream)
         _Constructor.__init__(self)
         _Resolver.__init__(self)
-        self._sizes: dict[int, int] = {}
 
 
 def decode(data: bytes) -> str:
@@ -183,6 +198,7 @@ def decode(data: bytes) -> str:
 
 def load(text: str) -> Any:
     """Load one YAML document under the study-file rules (raises yaml.YAMLError, YamlRuleError included)."""
+    check_events(text)
     loader = StudyLoader(text)
     try:
         return loader.get_single_data()
@@ -198,4 +214,4 @@ def load(text: str) -> Any:
         loader.dispose()
 
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_NODES", "StudyLoader", "YamlRuleError", "decode", "load"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_NODES", "StudyLoader", "YamlRuleError", "check_events", "decode", "load"]
