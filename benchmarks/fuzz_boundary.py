@@ -83,7 +83,7 @@ def null_key(rng: random.Random) -> bytes:
         return b"study: s\ndesign: {kind: search, n_trials: 2, space: {null: {choice: [1]}}}\n"
     if where == "top":
         return (GOOD + "~: 1\n").encode()
-    return f"study: s\nbase: {{null: 1}}\ndesign: {{kind: grid, factors: {{~: [1]}}}}\nobjectives: {{null: max}}\n".encode()
+    return b"study: s\nbase: {null: 1}\ndesign: {kind: grid, factors: {~: [1]}}\nobjectives: {null: max}\n"
 
 
 def bad_path(rng: random.Random) -> bytes:

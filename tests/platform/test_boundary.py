@@ -118,8 +118,8 @@ CASES: dict[str, tuple[bytes, list[str], str]] = {
     "alias bomb": (
         BOMB.encode(),
         [],
-        f"line 6: the document expands to more than {MAX_NODES} values, aliases included (allowed: at most {MAX_NODES}; "
-        "write the values out or shrink the study)",
+        f"line 6: the document expands to more than {MAX_NODES} values, aliases included "
+        f"(allowed: at most {MAX_NODES}; write the values out or shrink the study)",
     ),
     "too many trials": (
         (
