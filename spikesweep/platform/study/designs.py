@@ -48,7 +48,7 @@ def cell_label(changes: dict[str, Any]) -> str:
     return ", ".join(f"{name}={format_value(value)}" for name, value in changes.items()) or BASELINE_ARM
 
 
-def _seeded(values: dict[str, Any], seed: int) -> dict[str, Any]:
+def _seeded(values: dict[str, Any], seed: int) -> Config:
     return resolve({**values, "seed": seed})
 
 

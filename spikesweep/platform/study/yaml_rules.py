@@ -154,7 +154,7 @@ _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_yam
 
 
 if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 
     _EVENT_LOADER: Any = yaml.CBaseLoader
 else:  # pragma: no cover - PyYAML without libyaml: the same rules, slower
