@@ -240,6 +240,9 @@ def main() -> int:
     findings: list[tuple[str, str]] = []
     slowest = ("", 0.0)
     per_category: dict[str, Counter[str]] = {name: Counter() for name in names}
+    warm = folder / "warm-up.yaml"
+    warm.write_text(GOOD)
+    run_validate(warm, home)  # imports the knob schema once, outside the timings
     start = time.perf_counter()
     for i in range(args.n):
         category = names[i % len(names)]

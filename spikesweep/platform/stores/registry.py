@@ -286,6 +286,16 @@ class Registry:
                 raise InvalidTransition(f"trial {ray_trial_id!r} is still {row.state}")
             row.metrics = dict(metrics)
 
+    def set_many_trial_metrics(self, study: str, metrics: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace the final metrics of several finished trials (ray trial id -> metrics) in one transaction:
+        a crash leaves either all old or all new values."""
+        with self._write() as session:
+            for ray_trial_id, values in metrics.items():
+                row = self._trial_row(session, study, ray_trial_id)
+                if row.state not in FINISHED_TRIAL_STATES:
+                    raise InvalidTransition(f"trial {ray_trial_id!r} is still {row.state}")
+                row.metrics = dict(values)
+
     def trials(self, study: str) -> list[Trial]:
         with self._sessions() as session:
             rows = session.scalars(select(TrialRow).join(StudyRow).where(StudyRow.name == study).order_by(TrialRow.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 
 from ...errors import UserError
 
@@ -19,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from ....workers import ENERGY_PRESETS
     from ...run.rescoring import rescore_study
     from ...stores.home import get_home
+    from .submit import run_report_hook
 
     if args.preset not in ENERGY_PRESETS:
         raise UserError(f"--preset {args.preset!r} is unknown (allowed: {', '.join(ENERGY_PRESETS.names())})")
@@ -31,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         result = rescore_study(home, args.study, args.preset, args.accounting)
     except LookupError as error:
         raise UserError(str(error)) from None
+    run_report_hook(home, args.study, out=io.StringIO())  # the parent run's report and Pareto plot, rebuilt
+    rebuilt = "; Optuna study rebuilt from the registry" if result.rebuilt_optuna else ""
     print(
         f"{args.study}: re-scored {result.rescored} of {result.trials} trials with {args.preset} "
-        f"({args.accounting} accounting); Pareto front now has {result.front_size} trials"
+        f"({args.accounting} accounting); Pareto front now has {result.front_size} trials{rebuilt}"
     )
     return 0
