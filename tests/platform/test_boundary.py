@@ -300,3 +300,35 @@ def test_big_legal_grid_validates(tmp_path, capsys):
     )
     assert main(["validate", str(study)]) == 0
     assert "1000 trials" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_cpu_per_trial_over_the_largest_ray_node_is_refused(tmp_path):
+    """Connected to a (real, local) Ray cluster of 1 CPU, a study asking 2 CPUs per trial is refused before any
+    trial is queued, naming the cluster."""
+    import ray
+
+    from spikesweep.platform.errors import UserError
+    from spikesweep.platform.run.preflight import check_resources, cluster_node_cpus
+    from spikesweep.platform.study.validation import load_study
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=1, num_gpus=0, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 2**20)
+    try:
+        address = ray.get_runtime_context().gcs_address
+        cpus = cluster_node_cpus(address)
+        study = tmp_path / "s.yaml"
+        study.write_text(GOOD + f"resources: {{cpu: {int(cpus) + 1}}}\n")
+        loaded = load_study(str(study))
+        with pytest.raises(UserError) as error:
+            check_resources(loaded, str(study), address, lambda: cluster_node_cpus(address))
+        assert str(error.value) == (
+            f"{study}: resources.cpu: {int(cpus) + 1} CPUs per trial, but the Ray cluster at {address} has "
+            f"{cpus:g} per node (allowed: at most {cpus:g})"
+        )
+        study.write_text(GOOD + f"resources: {{cpu: {cpus:g}}}\n")
+        check_resources(load_study(str(study)), str(study), address, lambda: cluster_node_cpus(address))
+    finally:
+        if started:
+            ray.shutdown()
