@@ -332,3 +332,22 @@ def test_cpu_per_trial_over_the_largest_ray_node_is_refused(tmp_path):
     finally:
         if started:
             ray.shutdown()
+
+
+def test_bad_home_and_data_folders_from_the_environment_are_refused(tmp_path, monkeypatch, capsys):
+    study = tmp_path / "s.yaml"
+    study.write_text(GOOD)
+    monkeypatch.setenv("SPIKESWEEP_HOME", "~nosuchuser/home")
+    assert main(["list"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "SPIKESWEEP_HOME: ~nosuchuser: no such user on this machine (allowed: ~/..., ~USER/... of a known user, "
+        "or a full path)"
+    )
+    home = tmp_path / "home"
+    monkeypatch.setenv("SPIKESWEEP_HOME", str(home))
+    monkeypatch.setenv("SPIKESWEEP_DATA", str(tmp_path / "no-data"))
+    assert main(["submit", str(study), "--set", "dataset=cifar10"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"SPIKESWEEP_DATA: {tmp_path / 'no-data'} is not a directory (allowed: an existing folder)"
+    )
+    assert files_under(home) == []

@@ -66,11 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    if args.home:
-        problem = home_path_problem(args.home)
+    given = [
+        (label, value)
+        for label, value in (("--home", args.home), ("SPIKESWEEP_HOME", os.environ.get("SPIKESWEEP_HOME")))
+        if value
+    ]
+    if given:
+        label, value = given[0]
+        problem = home_path_problem(value)
         if problem:
-            print(f"--home: {problem}", file=sys.stderr)
+            print(f"{label}: {problem}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    if args.home:
         os.environ["SPIKESWEEP_HOME"] = args.home
     if not getattr(args, "func", None):
         parser.print_help()

@@ -14,7 +14,7 @@ from typing import Any
 from ...workers import DatasetMissing, prepare_dataset
 from ..errors import UserError
 from ..stores.home import Home
-from ..stores.paths import writable_home_problem
+from ..stores.paths import expand_path, folder_problem, writable_home_problem
 from ..study.designs import search_spec
 from ..study.validation import LoadedStudy
 
@@ -34,6 +34,13 @@ def check_data(loaded: LoadedStudy, file: str) -> None:
     """Every distinct dataset the trials read is present (the dataset's own check; no cache is built here)."""
     seen: set[str] = set()
     data_dir = loaded.study.data_dir
+    from_env = os.environ.get("SPIKESWEEP_DATA")
+    if not data_dir and from_env:
+        path, problem = expand_path(from_env)
+        if problem is None and path is not None:
+            problem = folder_problem(path)
+        if problem:
+            raise UserError(f"SPIKESWEEP_DATA: {problem}")
     for config in _configs(loaded):
         dataset = str(config["dataset"])
         key = repr(sorted((k, str(v)) for k, v in config.items() if k == "dataset" or k.startswith(("data.", dataset))))
