@@ -113,15 +113,21 @@ def ablation_arms(design: AblationDesign) -> list[tuple[str, dict[str, Any]]]:
 
 
 def expand_ablation(study: StudyFile, design: AblationDesign, notes: list[str] | None = None) -> list[TrialSpec]:
-    """The baseline once per seed (shared by every arm) and each arm per seed, seeds paired across arms."""
+    """The baseline once per seed (shared by every arm) and each arm per seed, seeds paired across arms.
+
+    Each arm is resolved (checked) once; its seeds copy the resolved configuration.
+    """
     baseline_values = {**study.base, **design.baseline}
+    first = study.seeds[0]
+    baseline = _seeded(baseline_values, first)
+    arms = []
+    for name, changes in ablation_arms(design):
+        config = _seeded({**baseline_values, **changes}, first)
+        arms.append((name, config, {k: config[k] for k in changes if config[k] != baseline[k]}))
     specs = []
     for seed in study.seeds:
-        baseline = _seeded(baseline_values, seed)
-        for name, changes in ablation_arms(design):
-            config = _seeded({**baseline_values, **changes}, seed)
-            changed = {k: config[k] for k in changes if config[k] != baseline[k]}
-            specs.append(TrialSpec(config, name, seed, changed))
+        for name, config, changed in arms:
+            specs.append(TrialSpec(_reseeded(config, seed), name, seed, changed))
     return _dedup(specs, notes)
 
 
