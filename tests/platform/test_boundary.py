@@ -271,6 +271,14 @@ def test_missing_dataset_is_found_before_anything_is_written(tmp_path, monkeypat
     assert main(["submit", str(study), "--set", "dataset=cifar10", "--data-dir", str(tmp_path / "data")]) == 2
     assert "cifar-10-python.tar.gz" in capsys.readouterr().err
     assert files_under(home) == []
+    search = tmp_path / "search.yaml"  # a dataset the search may choose is checked too
+    search.write_text(
+        "study: s\nbase: {epochs: 1}\n"
+        "design: {kind: search, n_trials: 2, space: {dataset: {choice: [digits, cifar10]}}}\n"
+    )
+    assert main(["submit", str(search)]) == 2
+    assert capsys.readouterr().err.startswith(f"{search}: data_dir: dataset 'cifar10': no data directory was given")
+    assert files_under(home) == []
 
 
 def test_cpu_per_trial_over_this_machine_is_refused_before_submit(tmp_path, monkeypatch, capsys):
@@ -309,12 +317,12 @@ def test_cpu_per_trial_over_the_largest_ray_node_is_refused(tmp_path):
     import ray
 
     from spikesweep.platform.errors import UserError
-    from spikesweep.platform.run.preflight import check_resources, cluster_node_cpus
+    from spikesweep.platform.run.preflight import check_resources, cluster_node_cpus, cluster_node_gpus
     from spikesweep.platform.study.validation import load_study
 
     started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=1, num_gpus=0, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 2**20)
+    if started:  # one (declared) GPU: Ray schedules by the declared count, which is what the check reads
+        ray.init(num_cpus=1, num_gpus=1, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 2**20)
     try:
         address = ray.get_runtime_context().gcs_address
         cpus = cluster_node_cpus(address)
@@ -329,6 +337,17 @@ def test_cpu_per_trial_over_the_largest_ray_node_is_refused(tmp_path):
         )
         study.write_text(GOOD + f"resources: {{cpu: {cpus:g}}}\n")
         check_resources(load_study(str(study)), str(study), address, lambda: cluster_node_cpus(address))
+        gpus = cluster_node_gpus(address)
+        if gpus > 0:
+            study.write_text(GOOD + f"resources: {{cpu: {cpus:g}, gpu: {int(gpus) + 1}}}\n")
+            with pytest.raises(UserError) as error:
+                check_resources(
+                    load_study(str(study)), str(study), address, lambda: cpus, lambda: cluster_node_gpus(address)
+                )
+            assert str(error.value) == (
+                f"{study}: resources.gpu: {int(gpus) + 1} GPUs per trial, but the Ray cluster at {address} has "
+                f"{gpus:g} per node (allowed: at most {gpus:g}, or auto)"
+            )
     finally:
         if started:
             ray.shutdown()

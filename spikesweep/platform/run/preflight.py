@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ...workers import DatasetMissing, prepare_dataset
+from ...workers import DatasetMissing, KnobError, prepare_dataset
 from ..errors import UserError
 from ..stores.home import Home
 from ..stores.paths import expand_path, folder_problem, writable_home_problem
@@ -27,7 +27,17 @@ def check_home_writable(home: Home) -> None:
 
 
 def _configs(loaded: LoadedStudy) -> list[dict[str, Any]]:
-    return [spec.config for spec in loaded.specs] or [search_spec(loaded.study, {}).config]
+    """The trial configurations (grid/ablation), or a search's base with each dataset its space may choose."""
+    if loaded.specs:
+        return [spec.config for spec in loaded.specs]
+    configs = [search_spec(loaded.study, {}).config]
+    searched = getattr(loaded.study.design, "space", {}).get("dataset")
+    for dataset in (searched.choice or []) if searched is not None else []:
+        try:
+            configs.append(search_spec(loaded.study, {"dataset": dataset}).config)
+        except KnobError:  # a dataset its base knobs do not fit: the search's own checks report it
+            continue
+    return configs
 
 
 def check_data(loaded: LoadedStudy, file: str) -> None:
@@ -58,34 +68,60 @@ def local_cpus() -> float:
     return float(os.cpu_count() or 1)
 
 
-def cluster_node_cpus(address: str | None) -> float:
-    """The most CPUs of one alive node of the Ray cluster at `address` (connects; starts nothing)."""
+def cluster_nodes(address: str | None) -> list[dict[str, float]]:
+    """The resources of each alive node of the Ray cluster at `address` (connects; starts nothing)."""
     import ray
 
     from .ray_runtime import start_ray
 
     start_ray(address)
-    nodes = [node for node in ray.nodes() if node.get("Alive")]
-    return max((float(node.get("Resources", {}).get("CPU", 0)) for node in nodes), default=0.0)
+    return [dict(node.get("Resources", {})) for node in ray.nodes() if node.get("Alive")]
 
 
-def check_resources(loaded: LoadedStudy, file: str, address: str | None, node_cpus: Callable[[], float]) -> None:
-    """One trial's `resources.cpu` fits on one node (else Tune would wait forever with no trial started)."""
-    cpu = loaded.study.resources.cpu
+def cluster_node_cpus(address: str | None) -> float:
+    """The most CPUs of one alive node of the Ray cluster at `address`."""
+    return max((float(node.get("CPU", 0)) for node in cluster_nodes(address)), default=0.0)
+
+
+def cluster_node_gpus(address: str | None) -> float:
+    """The most GPUs of one alive node of the Ray cluster at `address` (0 on a CPU cluster)."""
+    return max((float(node.get("GPU", 0)) for node in cluster_nodes(address)), default=0.0)
+
+
+def check_resources(
+    loaded: LoadedStudy,
+    file: str,
+    address: str | None,
+    node_cpus: Callable[[], float],
+    node_gpus: Callable[[], float] | None = None,
+) -> None:
+    """One trial's `resources` fit on one node (else Tune would wait forever with no trial started): its CPUs,
+    and a number of GPUs where the cluster has GPUs (`node_gpus`; on a CPU cluster trials ask for none)."""
+    cpu, gpu = loaded.study.resources.cpu, loaded.study.resources.gpu
+    where = f"the Ray cluster at {address}" if address else "this machine"
     available = node_cpus()
     if cpu > available:
-        where = f"the Ray cluster at {address}" if address else "this machine"
         raise UserError(
             f"{file}: resources.cpu: {cpu:g} CPUs per trial, but {where} has {available:g} per node "
             f"(allowed: at most {available:g})"
         )
+    if node_gpus is not None and gpu != "auto" and float(gpu) > 0:
+        gpus = node_gpus()
+        if 0 < gpus < float(gpu):
+            raise UserError(
+                f"{file}: resources.gpu: {float(gpu):g} GPUs per trial, but {where} has {gpus:g} per node "
+                f"(allowed: at most {gpus:g}, or auto)"
+            )
 
 
 def preflight(loaded: LoadedStudy, home: Home, file: str, address: str | None = None) -> None:
     """All checks before anything is written; the cluster is asked only when `address`/RAY_ADDRESS names one."""
     check_home_writable(home)
     target = address or os.environ.get("RAY_ADDRESS")
-    check_resources(loaded, file, target, (lambda: cluster_node_cpus(target)) if target else local_cpus)
+    if target:
+        check_resources(loaded, file, target, lambda: cluster_node_cpus(target), lambda: cluster_node_gpus(target))
+    else:
+        check_resources(loaded, file, None, local_cpus)
     check_data(loaded, file)
 
 
