@@ -28,6 +28,7 @@ PROPERTY = settings(
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,
+    database=None,
 )
 
 scalars = st.one_of(
