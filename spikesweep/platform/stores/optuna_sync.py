@@ -56,10 +56,10 @@ def agrees(study: optuna.Study | None, trials: Sequence[Trial]) -> bool:
 
 def update_values(url: str, name: str, values: Mapping[int, Sequence[float]]) -> int:
     """Set the objective values of COMPLETE trials (number -> values) in one transaction; returns rows changed."""
-    study = optuna.load_study(study_name=name, storage=storage(url))
+    rdb = storage(url)
+    study = optuna.load_study(study_name=name, storage=rdb)
     changed = 0
-    engine = storage(url).engine
-    with engine.begin() as connection:
+    with rdb.engine.begin() as connection:
         for number, row in values.items():
             for objective, value in enumerate(row):
                 result = connection.execute(
