@@ -34,20 +34,26 @@ def local_facts() -> dict[str, Any]:
     return facts_module.node_facts()
 
 
+def node_problems(driver: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
+    """Why a node cannot run the driver's trials (empty: it can): Python minor and Ray must match, torch must be
+    importable; a check task that failed is its own reason."""
+    if facts.get("error"):
+        return [str(facts["error"])]
+    problems = []
+    if facts.get("python") != driver["python"]:
+        problems.append(f"Python {facts.get('python')} (the driver has {driver['python']})")
+    if facts.get("ray") != driver["ray"]:
+        problems.append(f"Ray {facts.get('ray') or 'missing'} (the driver has {driver['ray']})")
+    if facts.get("torch") is None:
+        problems.append("torch is not installed")
+    return problems
+
+
 def judge(driver: Mapping[str, Any], nodes: Mapping[str, Mapping[str, Any]]) -> Verdict:
-    """Compare each node's facts with the driver's: Python minor and Ray must match and torch must be there;
-    a missing or different spikesweep is shipped instead of refused."""
+    """One refusal line per node that cannot run the trials; a missing or different spikesweep is shipped."""
     refused, ship = [], False
     for name, facts in nodes.items():
-        problems = []
-        if facts.get("python") != driver["python"]:
-            problems.append(f"Python {facts.get('python')} (the driver has {driver['python']})")
-        if facts.get("ray") != driver["ray"]:
-            problems.append(f"Ray {facts.get('ray') or 'missing'} (the driver has {driver['ray']})")
-        if facts.get("torch") is None:
-            problems.append("torch is not installed")
-        if facts.get("error"):
-            problems.append(str(facts["error"]))
+        problems = node_problems(driver, facts)
         if problems:
             refused.append(f"node {name}: cannot run trials: {'; '.join(problems)}")
         elif facts.get("spikesweep") != driver["spikesweep"]:
@@ -57,8 +63,8 @@ def judge(driver: Mapping[str, Any], nodes: Mapping[str, Mapping[str, Any]]) -> 
 
 def probe_nodes() -> dict[str, dict[str, Any]]:
     """Run `node_facts` once on every alive node (pinned there, no CPU reserved); facts by `id[:8] (ip)`."""
-    import cloudpickle
     import ray
+    from ray import cloudpickle  # Ray pickles functions with its own copy of cloudpickle
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     alive = [node for node in ray.nodes() if node.get("Alive")]
