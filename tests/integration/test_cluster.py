@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,14 @@ def stack() -> Iterator[dict[str, Any]]:
     pg_bin = postgres_bin()
     if pg_bin is None:
         pytest.skip("PostgreSQL server binaries (initdb, postgres) are not installed: apt-get install postgresql")
+    with cluster_stack(pg_bin) as started:
+        yield started
+
+
+@contextmanager
+def cluster_stack(pg_bin: str) -> Iterator[dict[str, Any]]:
+    """PostgreSQL, the MLflow server and a two-node Ray, started through docker/entrypoints/ (also used by
+    benchmarks/bench_cluster.py); everything is stopped and removed at the end."""
     base = Path(tempfile.mkdtemp(prefix="spikesweep-cluster-"))
     os.chmod(base, 0o755)  # the postgres user reaches its data folder inside
     stack = Stack(base)
@@ -396,3 +405,28 @@ def test_four_studies_at_once_on_a_fresh_sqlite_home_through_the_cluster(stack, 
             assert sorted(r.info.run_id for r in runs) == sorted(t.mlflow_run_id for t in trials)
             optuna_study = load_study(f"sqlite:///{home / 'optuna.db'}", name)
             assert optuna_study is not None and len(optuna_study.trials) == 2
+
+
+@pytest.mark.parametrize(
+    ("store", "uri", "reason"),
+    [
+        ("registry", "postgresql://{user}:wrong-{password}@{host}/registry", "password authentication failed"),
+        ("optuna", "postgresql://{user}:{password}@{host}/no_such_db", 'database "no_such_db" does not exist'),
+    ],
+)
+def test_a_wrong_password_or_a_missing_database_is_one_line_and_nothing_written(
+    stack, tmp_path, monkeypatch, capsys, store, uri, reason
+):
+    from spikesweep.platform.cli import main
+
+    host = stack["pg"].rsplit("@", 1)[1]
+    variable = f"SPIKESWEEP_{store.upper()}_URI"
+    monkeypatch.setenv(variable, uri.format(user=USER, password=stack["password"], host=host))
+    study = tmp_path / "s.yaml"
+    study.write_text(SMALL_STUDY)
+    assert main(["--home", str(tmp_path / "home"), "submit", str(study)]) == 1
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{store} store postgresql+psycopg2://{USER}:***@"), err
+    assert reason in lines[0] and stack["password"] not in out + err
+    assert not (tmp_path / "home").exists()
