@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def main() -> None:
     local = {**base_env, "RAY_AUTH_MODE": "disabled"}
     wall_local, outcome = finish(*run(local, work / "q-sqlite", "quickstart", args.epochs, work))
     print(f"quickstart on the SQLite default (private local Ray): {wall_local:.1f} s {outcome['counts']}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ class Stack:
     def stop(self) -> None:
         for process in reversed(self.processes):
             with_group(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 10
         for process in reversed(self.processes):
             try:
                 process.wait(timeout=max(1.0, deadline - time.monotonic()))

@@ -41,14 +41,19 @@ def _address(hexaddr: str) -> tuple[str, int]:
     return socket.inet_ntop(socket.AF_INET6, raw), int(port, 16)
 
 
-def listening_sockets(root_pid: int) -> list[tuple[str, str, int]]:
-    """(process name, address, port) of every TCP socket listened on by `root_pid` and its descendants."""
-    listening = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A":  # LISTEN
-                listening[int(fields[9])] = _address(fields[1])
+def read_environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def descendants(root_pid: int) -> set[int]:
+    """The processes below `root_pid` (not itself)."""
+    return process_tree(root_pid) - {root_pid}
+
+
+def process_tree(root_pid: int) -> set[int]:
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -60,8 +65,19 @@ def listening_sockets(root_pid: int) -> list[tuple[str, str, int]]:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= more
         grew = bool(more)
+    return tree
+
+
+def listening_sockets(root_pid: int) -> list[tuple[str, str, int]]:
+    """(process name, address, port) of every TCP socket listened on by `root_pid` and its descendants."""
+    listening = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                listening[int(fields[9])] = _address(fields[1])
     found = []
-    for pid in tree:
+    for pid in process_tree(root_pid):
         try:
             links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
             name = Path(f"/proc/{pid}/comm").read_text().strip()
@@ -99,6 +115,7 @@ def gcs_call(address: str, mode: str, token: str | None) -> str:
 def test_the_private_local_ray_asks_callers_on_the_network_for_its_token(tmp_path):
     token_path = tmp_path / "home" / "ray_auth_token"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}  # as CI sets it: overridden
+    env["SPIKESWEEP_REGISTRY_URI"] = "postgresql://lab:pw-marker-5e1@db/registry"  # must stay with the driver
     env.pop("RAY_ADDRESS", None)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(token_path)],
@@ -120,6 +137,9 @@ def test_the_private_local_ray_asks_callers_on_the_network_for_its_token(tmp_pat
         sockets = listening_sockets(child.pid)
         assert ("gcs_server", "::", int(port)) in sockets or any(s[2] == int(port) for s in sockets), sockets
         assert not [s for s in sockets if s[2] in (8265, 52365)], sockets  # no dashboard, no dashboard agent HTTP
+        ray_processes = descendants(child.pid)
+        assert ray_processes
+        assert not [pid for pid in ray_processes if b"pw-marker-5e1" in read_environ(pid)]
         assert gcs_call(gcs, "disabled", None) == "AuthenticationError"
         assert gcs_call(gcs, "token", "0" * 64) == "AuthenticationError"
         assert gcs_call(gcs, "token", token) == "OK"

@@ -97,6 +97,8 @@ def test_the_duplicate_name_message_names_the_shared_registry(tmp_path, monkeypa
     assert str(tmp_path) not in message and "pw-1" not in message
 
 
+@pytest.mark.integration  # real MLflow and Optuna schema creation in four processes
+@pytest.mark.slow
 def test_first_use_of_a_home_by_four_processes_at_once(tmp_path):
     """Four processes create the three SQLite stores of one new home at once: each schema exactly once."""
     home = tmp_path / "home"

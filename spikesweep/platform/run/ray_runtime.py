@@ -99,7 +99,11 @@ def start_ray(address: str | None = None, token_path: Path | None = None) -> boo
         from .cluster_check import check_cluster
 
         ray.init(address=target, log_to_driver=False, logging_level=logging.WARNING)
-        check_cluster(target)
+        try:
+            check_cluster(target)
+        except BaseException:
+            ray.shutdown()  # a refused cluster: disconnect before the error goes up
+            raise
         return False
     if token_path is not None:
         _token_auth_on(token_path)
