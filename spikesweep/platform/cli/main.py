@@ -11,7 +11,7 @@ import pkgutil
 import sys
 from typing import Any
 
-from ..errors import EXIT_BAD_INPUT, EXIT_OK, UserError
+from ..errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, Failure, UserError
 from . import commands
 
 DESCRIPTION = """ablation studies of spiking neural networks on Ray Tune, tracked in MLflow, with the
@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(str(error), file=sys.stderr)  # already in the user's words, one line per problem
         return EXIT_BAD_INPUT
+    except Failure as error:
+        print(str(error), file=sys.stderr)  # one line per problem, credentials redacted
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

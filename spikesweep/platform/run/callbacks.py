@@ -15,9 +15,10 @@ from ray.tune.result import AUTO_RESULT_KEYS
 from ..pareto import non_dominated_mask, objective_values
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
 from ..stores.registry import Registry
-from ..stores.tracking import Tracker
+from ..stores.tracking import NODE_TAG, Tracker
 from ..study.designs import TrialSpec
 from .outcome import TrialOutcome, classify
+from .trainable import NODE_KEY
 
 log = logging.getLogger(__name__)
 TUNE_KEYS = set(AUTO_RESULT_KEYS) | {
@@ -31,6 +32,7 @@ TUNE_KEYS = set(AUTO_RESULT_KEYS) | {
     "node_ip",
     "pid",
     "timestamp",
+    NODE_KEY,
 }
 MLFLOW_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 
@@ -87,13 +89,14 @@ class StoreCallback(Callback):
         self.runs: dict[str, str] = {}
         self.specs: dict[str, TrialSpec] = {}
         self.finished: set[str] = set()
+        self.nodes: set[str] = set()
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its run config for restore; callbacks must be stateless there (stores are reopened).
         return {"runs": self.runs, "finished": self.finished}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, context=None, progress=None, show=None, specs={})
+        self.__dict__.update(state, context=None, progress=None, show=None, specs={}, nodes=set())
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if trial.trial_id in self.runs:
@@ -129,6 +132,7 @@ class StoreCallback(Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         run_id = self.runs.get(trial.trial_id)
+        self._record_node(trial.trial_id, run_id, result.get(NODE_KEY))
         metrics = trial_metrics(result)
         if run_id is None or "error" in metrics:
             return
@@ -136,6 +140,14 @@ class StoreCallback(Callback):
         self.context.registry.record_epoch(
             self.context.name, trial.trial_id, {k: v for k, v in metrics.items() if k != "energy_layers"}
         )
+
+    def _record_node(self, trial_id: str, run_id: str | None, node: str | None) -> None:
+        """The Ray node of a trial, once: registry column and MLflow tag `spikesweep.node`."""
+        if run_id is None or not node or trial_id in self.nodes:
+            return
+        self.nodes.add(trial_id)
+        self.context.registry.set_trial_node(self.context.name, trial_id, node)
+        self.context.tracker.client.set_tag(run_id, NODE_TAG, node)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finish(trial, None)

@@ -11,16 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from ...workers import KNOBS, prepare_dataset
+from ..errors import Failure
 from ..pareto import front_of
+from ..stores.checks import check_stores, store_uris
 from ..stores.home import Home
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, completed_trials, open_study
 from ..stores.registry import Registry
+from ..stores.schema import init_stores
 from ..stores.tracking import Tracker
+from ..stores.uris import scrub
 from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
 from .callbacks import Progress, StoreCallback, StudyContext
 from .packing import GpuPlan, PackedResources, ProbeFit
-from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, trial_resources
+from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, stop_ray, trial_resources
 from .trainable import META_KEY, train
 
 log = logging.getLogger(__name__)
@@ -155,18 +159,27 @@ def run_study(
 
     study = loaded.study
     name = study.study
-    home.create()
-    registry = Registry(home.registry_uri)
+    uris = store_uris(home)
+    check_stores(uris)  # one line per unreachable store, before anything is written
+    started_ray = start_ray(address, home.ray_token)  # on a cluster: the cluster check, before anything is written
+    try:
+        home.create()
+        init_stores(uris)  # schemas created once, under a lock, before the study row
+        registry = Registry(home.registry_uri)
+    except BaseException:
+        if started_ray:
+            stop_ray()
+        raise
     try:
         registry.create_study(name, loaded.text, loaded.sha256, loaded.resolved())
     except BaseException:
         registry.close()
+        if started_ray:
+            stop_ray()
         raise
     tracker = Tracker(home.mlflow_uri, home.artifacts)
-    started_ray = False
     parent_run_id = None
     try:
-        started_ray = start_ray(address)
         experiment_id, parent_run_id = tracker.start_study(name, study.description, loaded.resolved())
         optuna_study = open_study(home.optuna_uri, name, study.objectives)
         ray_path = str(home.ray_results / name)
@@ -257,24 +270,17 @@ def run_study(
         registry.set_status(name, outcome.status)
         return outcome
     except BaseException as error:
-        registry.set_status(
-            name,
-            "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-            error=f"{type(error).__name__}: {error}",
-        )
+        reason = scrub(f"{type(error).__name__}: {error}")  # no store password in the registry or MLflow
+        registry.set_status(name, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed", error=reason)
         if parent_run_id:
-            tracker.end_trial(
-                parent_run_id,
-                "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED",
-                f"{type(error).__name__}: {error}",
-            )
+            tracker.end_trial(parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", reason)
+        if reason != f"{type(error).__name__}: {error}" and not isinstance(error, KeyboardInterrupt):
+            raise Failure(f"study {name} failed: {reason}") from None  # a traceback would show the password
         raise
     finally:
         registry.close()
         if started_ray:
-            import ray
-
-            ray.shutdown()
+            stop_ray()
 
 
 def _log_summary(tracker: Tracker, parent_run_id: str, outcome: Outcome, status: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,61 @@ def _export_pythonpath() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([root, *parts])
 
 
-def start_ray(address: str | None = None) -> bool:
-    """Connect to `address`/RAY_ADDRESS, or start a local Ray sized to this machine; True if we started it."""
+STORE_VARS = ("SPIKESWEEP_MLFLOW_URI", "SPIKESWEEP_OPTUNA_URI", "SPIKESWEEP_REGISTRY_URI")
+AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
+_saved_auth: dict[str, str | None] = {}
+
+
+def ensure_token(path: Path) -> Path:
+    """The private local Ray's token file: generated once (mode 600), kept in the home."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    os.chmod(path, 0o600)
+    return path
+
+
+def _token_auth_on(token_path: Path) -> None:
+    """Ray 2.60 token authentication for a Ray this process starts: RAY_AUTH_MODE=token with the token read from
+    RAY_AUTH_TOKEN_PATH (Ray's C++ loader tries RAY_AUTH_TOKEN, then RAY_AUTH_TOKEN_PATH, then ~/.ray/auth_token).
+    Ray's processes inherit the environment; `stop_ray` puts the previous values back."""
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
+
+    _saved_auth.update({name: os.environ.get(name) for name in AUTH_VARS})
+    os.environ.pop("RAY_AUTH_TOKEN", None)
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(ensure_token(token_path))
+    Config.initialize("")  # Ray caches its config (and the auth mode in it) per process
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+def stop_ray() -> None:
+    """Shut down the Ray this process started and restore the authentication settings it changed."""
+    import ray
+
+    ray.shutdown()
+    if _saved_auth:
+        from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
+
+        for name, value in _saved_auth.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _saved_auth.clear()
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+
+
+def start_ray(address: str | None = None, token_path: Path | None = None) -> bool:
+    """Connect to `address`/RAY_ADDRESS, or start a private local Ray sized to this machine; True if we started it.
+
+    The local Ray runs with token authentication (its token at `token_path`, else Ray's ~/.ray/auth_token) and
+    without the dashboard. Ray 2.60 has no setting to bind its gRPC servers to the loopback interface (it turns
+    127.0.0.1 into the machine's address), so the token is what keeps other hosts from running code on it.
+    """
     import ray
 
     _export_pythonpath()
@@ -42,16 +96,30 @@ def start_ray(address: str | None = None) -> bool:
     if ray.is_initialized():
         return False
     if target:
+        from .cluster_check import check_cluster
+
         ray.init(address=target, log_to_driver=False, logging_level=logging.WARNING)
+        try:
+            check_cluster(target)
+        except BaseException:
+            ray.shutdown()  # a refused cluster: disconnect before the error goes up
+            raise
         return False
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local, private instance: no token file in ~/.ray
-    ray.init(
-        num_cpus=os.cpu_count() or 1,
-        include_dashboard=False,
-        log_to_driver=False,
-        object_store_memory=OBJECT_STORE_BYTES,
-        logging_level=logging.WARNING,
-    )
+    if token_path is not None:
+        _token_auth_on(token_path)
+    # Ray's processes inherit this environment (and some of them log it): the store URIs, which may carry
+    # passwords, stay with the driver, their only user
+    hidden = {name: os.environ.pop(name) for name in STORE_VARS if name in os.environ}
+    try:
+        ray.init(
+            num_cpus=os.cpu_count() or 1,
+            include_dashboard=False,
+            log_to_driver=False,
+            object_store_memory=OBJECT_STORE_BYTES,
+            logging_level=logging.WARNING,
+        )
+    finally:
+        os.environ.update(hidden)
     return True
 
 

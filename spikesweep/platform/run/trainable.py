@@ -8,6 +8,7 @@ results and the driver writes the stores. An exception inside the trial is repor
 from __future__ import annotations
 
 import math
+import os
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from ...workers import TrialEnv, resolve, run_trial
 
 META_KEY = "index"
+NODE_KEY = "ray_node_id"
 
 
 def error_text(error: BaseException) -> str:
@@ -47,15 +49,18 @@ def train(
     """
     from pathlib import Path
 
+    import ray
     from ray import tune
 
     last_epoch = 0
+    node = ray.get_runtime_context().get_node_id()  # the driver records where each trial ran
 
     def report(metrics: dict[str, Any]) -> None:
         nonlocal last_epoch
         last_epoch = int(metrics.get("epoch", last_epoch))
-        tune.report(dict(metrics))
+        tune.report({**metrics, NODE_KEY: node})
 
+    cache_dir = os.environ.get("SPIKESWEEP_CACHE_DIR") or cache_dir  # a node's own frame cache, if it names one
     fraction = gpu_share(config) if gpu_share is not None else None
     env = TrialEnv(
         Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None, gpu_fraction=fraction or None
@@ -64,4 +69,4 @@ def train(
         run_trial(trial_config(config, specs), report, env)
     except Exception as error:
         failed = {name: math.nan for name in objectives}
-        tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": error_text(error)})
+        tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": error_text(error), NODE_KEY: node})

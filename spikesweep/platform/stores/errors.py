@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import Failure
+
 
 class RegistryError(Exception):
     """A registry operation that cannot be done; the message says why in the user's words."""
@@ -25,3 +27,7 @@ class InvalidTransition(RegistryError):
 
 class SchemaMismatch(RegistryError):
     """A read-only open found no registry schema, or one of another version."""
+
+
+class StoreUnavailable(Failure):
+    """A store cannot be reached or opened (driver missing, wrong password, missing database, server down)."""

@@ -1,7 +1,8 @@
 """The spikesweep home: where the three stores, Ray's results and the data cache live.
 
 `--home DIR` (the CLI exports it as SPIKESWEEP_HOME) or `SPIKESWEEP_HOME`, default `~/.spikesweep`. Each store URL
-can be pointed elsewhere (e.g. PostgreSQL) with SPIKESWEEP_MLFLOW_URI, SPIKESWEEP_OPTUNA_URI, SPIKESWEEP_REGISTRY_URI.
+can be pointed elsewhere (e.g. PostgreSQL) with SPIKESWEEP_MLFLOW_URI, SPIKESWEEP_OPTUNA_URI, SPIKESWEEP_REGISTRY_URI
+(plain `postgresql://` runs on psycopg2: see `uris.py`). Print these URIs only through `uris.redact`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from .uris import normalize
 
 DEFAULT_HOME = "~/.spikesweep"
 
@@ -21,15 +24,15 @@ class Home:
 
     @property
     def mlflow_uri(self) -> str:
-        return os.environ.get("SPIKESWEEP_MLFLOW_URI") or f"sqlite:///{self.root / 'mlflow.db'}"
+        return normalize(os.environ.get("SPIKESWEEP_MLFLOW_URI") or f"sqlite:///{self.root / 'mlflow.db'}")
 
     @property
     def optuna_uri(self) -> str:
-        return os.environ.get("SPIKESWEEP_OPTUNA_URI") or f"sqlite:///{self.root / 'optuna.db'}"
+        return normalize(os.environ.get("SPIKESWEEP_OPTUNA_URI") or f"sqlite:///{self.root / 'optuna.db'}")
 
     @property
     def registry_uri(self) -> str:
-        return os.environ.get("SPIKESWEEP_REGISTRY_URI") or f"sqlite:///{self.root / 'registry.db'}"
+        return normalize(os.environ.get("SPIKESWEEP_REGISTRY_URI") or f"sqlite:///{self.root / 'registry.db'}")
 
     @property
     def artifacts(self) -> Path:
@@ -43,6 +46,18 @@ class Home:
     @property
     def cache_dir(self) -> Path:
         return self.root / "cache"
+
+    @property
+    def ray_token(self) -> Path:
+        """The token of the private local Ray (token authentication), mode 600."""
+        return self.root / "ray_auth_token"
+
+    def where(self) -> str:
+        """Where the registry lives, for messages: the home, or the shared registry's redacted URI."""
+        from .uris import redact
+
+        shared = os.environ.get("SPIKESWEEP_REGISTRY_URI")
+        return f"the registry {redact(shared)}" if shared else str(self.root)
 
     def registry_exists(self) -> bool:
         """Whether the registry has been written (an overridden, non-SQLite registry always counts as existing)."""

@@ -102,6 +102,7 @@ class Trial:
     error: str | None = None
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    node: str | None = None
 
     @classmethod
     def of(cls, row: TrialRow) -> Trial:
@@ -118,6 +119,7 @@ class Trial:
             row.error,
             row.started_at,
             row.finished_at,
+            row.node,
         )
 
 
@@ -277,6 +279,11 @@ class Registry:
             if optuna_trial_number is not None:
                 row.optuna_trial_number = optuna_trial_number
             return Trial.of(row)
+
+    def set_trial_node(self, study: str, ray_trial_id: str, node: str) -> None:
+        """The Ray node a trial runs on (recorded from its first result)."""
+        with self._write() as session:
+            self._trial_row(session, study, ray_trial_id).node = node
 
     def set_trial_metrics(self, study: str, ray_trial_id: str, metrics: Mapping[str, Any]) -> None:
         """Replace the final metrics of a finished trial (energy re-scored under another preset)."""

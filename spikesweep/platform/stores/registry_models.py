@@ -56,4 +56,5 @@ class TrialRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(default=now)
     finished_at: Mapped[dt.datetime | None]
+    node: Mapped[str | None] = mapped_column(String(64))  # the Ray node id the trial ran on (migration 0002_node)
     study: Mapped[StudyRow] = relationship(back_populates="trials")

@@ -14,14 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from ...workers import relevant
+from .uris import is_http, scrub
 
 PARENT_TAG, STUDY_TAG, ARM_TAG, SEED_TAG = "mlflow.parentRunId", "spikesweep.study", "spikesweep.arm", "spikesweep.seed"
 ERROR_TAG = "spikesweep.error"
 MAX_TAG = 5000
+NODE_TAG = "spikesweep.node"
+# A tracking server that cannot be reached fails in seconds, not after MLflow's default minutes of retries.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
 
 
 def _client(uri: str):
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # no table-creation chatter on the user's terminal
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=uri)
@@ -51,7 +61,9 @@ class Tracker:
         """Create (or reuse) the study's experiment and open its parent run: (experiment id, parent run id)."""
         experiment = self.client.get_experiment_by_name(name)
         if experiment is None:
-            location = (self.artifact_root / name).as_uri()
+            # behind a tracking server the server's default (`mlflow-artifacts:` with --serve-artifacts) is used, so
+            # every host reads the artifacts through it; a database or file store keeps them under the home
+            location = None if is_http(self.uri) else (self.artifact_root / name).as_uri()
             experiment_id = self.client.create_experiment(name, artifact_location=location, tags={STUDY_TAG: name})
         else:
             experiment_id = experiment.experiment_id
@@ -105,7 +117,7 @@ class Tracker:
     def end_trial(self, run_id: str, status: str, error: str | None = None) -> None:
         """Close a child run as FINISHED, KILLED (stopped early) or FAILED (with the reason as a tag)."""
         if error:
-            self.client.set_tag(run_id, ERROR_TAG, error[:MAX_TAG])
+            self.client.set_tag(run_id, ERROR_TAG, scrub(error)[:MAX_TAG])
         self.client.set_terminated(run_id, status)
 
     def finish_study(

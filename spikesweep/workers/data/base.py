@@ -154,21 +154,16 @@ def prepare_dataset(
 def load_dataset(
     config: Mapping[str, Any], data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None
 ) -> DataBundle:
-    """Load the dataset a configuration names; event frames come from the cache when it was prepared."""
-    from .cache import cache_folder, read_cache
+    """Load the dataset a configuration names; event frames come from this node's frame cache (built if absent)."""
+    from .cache import build_cache, read_cache
 
     config = resolve(config)
     spec = dataset_spec(config)
     folder = resolve_data_dir(data_dir)
     if spec.frame_params is not None and cache_dir is not None:
-        cached = cache_folder(Path(cache_dir), config["dataset"], spec.frame_params(config, folder))
-        if cached.is_dir():
-            return read_cache(cached)
-        log.warning(
-            "no frame cache at %s: converting %s events in this trial (call prepare_dataset first)",
-            cached,
-            config["dataset"],
-        )
+        # the cache of this node: built here (once, under a lock) when the driver's build is on another machine
+        params = spec.frame_params(config, folder)
+        return read_cache(build_cache(Path(cache_dir), config["dataset"], params, lambda: spec.load(config, folder)))
     bundle = spec.load(config, folder)
     if not bundle.train_x.is_floating_point():  # event frames arrive as int16 counts
         bundle = DataBundle(

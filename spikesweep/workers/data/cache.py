@@ -8,13 +8,15 @@ folder. A cache is written to a temporary folder and renamed into place, so a re
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +41,35 @@ def cache_folder(cache_dir: Path, dataset: str, params: Mapping[str, Any]) -> Pa
     return Path(cache_dir) / "frames" / f"{dataset}-{cache_key(dataset, params)}"
 
 
+@contextmanager
+def build_lock(folder: Path) -> Iterator[None]:
+    """An exclusive file lock beside a cache folder: one builder per folder on a node, the others wait."""
+    locks = folder.parent.parent / "locks"  # beside frames/, so frames/ holds only caches
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{folder.name}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_cache(cache_dir: Path, dataset: str, params: Mapping[str, Any], build: Callable[[], DataBundle]) -> Path:
-    """The cache folder for (dataset, params), calling `build` and writing its frames only when it is absent."""
+    """The cache folder for (dataset, params), calling `build` and writing its frames only when it is absent.
+
+    Built where it is read: the driver builds it in its cache, and a trial on a node whose cache lacks it builds it
+    there, once per node (concurrent trials of the node wait on the build lock and then read it)."""
     folder = cache_folder(cache_dir, dataset, params)
     if folder.is_dir():
         log.info("frame cache hit: %s", folder)
         return folder
+    with build_lock(folder):
+        if folder.is_dir():  # built by another process while this one waited
+            return folder
+        return _write_cache(folder, dataset, params, build)
+
+
+def _write_cache(folder: Path, dataset: str, params: Mapping[str, Any], build: Callable[[], DataBundle]) -> Path:
     log.info("building the frame cache %s", folder)
     bundle = build()
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -45,8 +45,14 @@ def run(args: argparse.Namespace) -> int:
 
     preflight(loaded, home, args.file, args.address)  # before anything is written: the name stays free
     name = loaded.study.study
+    from ...stores.checks import check_stores, store_uris
+
+    check_stores(store_uris(home))  # an unreachable store: one line, exit 1, nothing written
     if home.registry_exists():
         from ...stores import open_registry
+        from ...stores.schema import init_stores
+
+        init_stores({"registry": home.registry_uri})  # a fresh shared registry: its schema once, under a lock
 
         with open_registry(home) as registry:
             existing = registry.get_study(name)
@@ -57,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             elif existing is not None:
-                raise UserError(already_exists(args.file, name, home.root, existing.status))
+                raise UserError(already_exists(args.file, name, home.where(), existing.status))
 
     from ...run.driver import run_study
     from ...stores import StudyExists
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcome = run_study(loaded, home, args.address, show)
     except StudyExists:  # another submit of the same name won the race
-        raise UserError(already_exists(args.file, name, home.root, "queued")) from None
+        raise UserError(already_exists(args.file, name, home.where(), "queued")) from None
     if args.json:
         run_report_hook(home, name, out=terminal)
         print(
