@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from ..report_choices import FORMATS
 from .report import AblationReport, ReportRow
 
-FORMATS = ("md", "csv", "json")
 ROW_FIELDS = (
     "name",
     "arm",

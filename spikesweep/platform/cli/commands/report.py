@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...reporting.render import FORMATS
-from ...reporting.stats import PAIRED_TESTS
+from ...report_choices import FORMATS, PAIRED_TESTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
