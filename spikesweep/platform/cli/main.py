@@ -51,12 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging(verbose: bool) -> None:
+    """spikesweep's own warnings on stderr; a dependency's only when -v asks for debug output (then everything),
+    or when it is an error. Python warnings go the same way."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(lambda record: record.name.startswith("spikesweep") or record.levelno >= logging.ERROR)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+    logging.captureWarnings(True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.verbose)
     if args.home:
         os.environ["SPIKESWEEP_HOME"] = args.home
     if not getattr(args, "func", None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,8 @@ class StudyContext:
 
 @dataclass
 class Progress:
-    """Counts shown on the terminal while a study runs."""
+    """What the terminal shows while a study runs: counts, best accuracy, front size, elapsed time and an ETA
+    from the measured epoch times."""
 
     total: int
     done: int = 0
@@ -77,6 +79,43 @@ class Progress:
     pruned: int = 0
     best_accuracy: float | None = None
     front: list[list[float]] = field(default_factory=list)
+    started_at: float = field(default_factory=time.monotonic)
+    started: int = 0  # trials started so far
+    epochs_done: int = 0
+    epoch_seconds: float = 0.0  # summed wall time of the epochs done, each measured inside its trial
+    epochs_planned: int = 0  # summed `epochs` of the trials started
+    epochs_left: dict[str, int] = field(default_factory=dict)  # running trial -> epochs it has still to run
+    most_running: int = 0  # the most trials seen running at once (the parallelism the ETA divides by)
+
+    def elapsed(self) -> float:
+        """Seconds since the study started."""
+        return time.monotonic() - self.started_at
+
+    def eta(self) -> float | None:
+        """Seconds left: the epochs still to run (trials not started yet count the mean planned epochs) times
+        the mean measured epoch time, divided by the trials that run at once; None before the first epoch."""
+        if not self.epochs_done or not self.started:
+            return None
+        per_epoch = self.epoch_seconds / self.epochs_done
+        waiting = max(0, self.total - self.started) * self.epochs_planned / self.started
+        left = sum(self.epochs_left.values()) + waiting
+        return left * per_epoch / max(1, self.most_running)
+
+    def trial_started(self, trial_id: str, epochs: int) -> None:
+        """A trial began: it plans `epochs` epochs."""
+        self.started += 1
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        self.epochs_planned += epochs
+        self.epochs_left[trial_id] = epochs
+
+    def epoch_done(self, trial_id: str, seconds: float | None) -> None:
+        """A trial reported one epoch that took `seconds` (Tune's `time_this_iter_s`)."""
+        if trial_id in self.epochs_left:
+            self.epochs_left[trial_id] = max(0, self.epochs_left[trial_id] - 1)
+        if seconds is not None and seconds >= 0:
+            self.epochs_done += 1
+            self.epoch_seconds += seconds
 
 
 class StoreCallback(Callback):
@@ -124,7 +163,7 @@ class StoreCallback(Callback):
             optuna_trial_number=number,
         )
         log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
-        self.progress.running += 1
+        self.progress.trial_started(trial.trial_id, int(spec.config["epochs"]))
         self.show(self.progress)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
@@ -136,6 +175,8 @@ class StoreCallback(Callback):
         self.context.registry.record_epoch(
             self.context.name, trial.trial_id, {k: v for k, v in metrics.items() if k != "energy_layers"}
         )
+        self.progress.epoch_done(trial.trial_id, result.get("time_this_iter_s"))
+        self.show(self.progress)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finish(trial, None)
@@ -162,6 +203,7 @@ class StoreCallback(Callback):
             context.name, trial_id, state, metrics=kept, error=reason, optuna_trial_number=number
         )
         log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
+        self.progress.epochs_left.pop(trial_id, None)
         self._count(state, kept)
 
     def _tell_optuna(
