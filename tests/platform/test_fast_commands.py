@@ -48,6 +48,7 @@ def test_validate_of_a_builtin_file_loads_no_torch_ray_mlflow_or_optuna(tmp_path
         (["status"], 0),
         (["knobs", "staa"], 0),
         (["spaces"], 0),
+        (["schema"], 0),
         (["export", "nosuch", "--out", "x"], 2),  # a missing study is a user error
     ],
 )

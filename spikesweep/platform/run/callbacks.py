@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -16,8 +17,8 @@ from ray.tune.result import AUTO_RESULT_KEYS
 from ..pareto import non_dominated_mask, objective_values
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
 from ..stores.registry import Registry
-from ..stores.tracking import Tracker
-from ..study.designs import TrialSpec
+from ..stores.tracking import Tracker, short_run_name
+from ..study.designs import SEARCH_ARM, TrialSpec
 from .outcome import TrialOutcome, classify
 
 log = logging.getLogger(__name__)
@@ -126,13 +127,14 @@ class StoreCallback(Callback):
         self.runs: dict[str, str] = {}
         self.specs: dict[str, TrialSpec] = {}
         self.finished: set[str] = set()
+        self.started_at: dict[str, dt.datetime] = {}  # Optuna's start time of grid/ablation trials
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its run config for restore; callbacks must be stateless there (stores are reopened).
         return {"runs": self.runs, "finished": self.finished}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, context=None, progress=None, show=None, specs={})
+        self.__dict__.update(state, context=None, progress=None, show=None, specs={}, started_at={})
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if trial.trial_id in self.runs:
@@ -144,14 +146,18 @@ class StoreCallback(Callback):
             context.experiment_id,
             context.parent_run_id,
             context.name,
-            f"{spec.arm} seed={spec.seed}",
+            short_run_name("" if spec.arm == SEARCH_ARM else spec.arm, spec.changed, spec.seed),
             spec.config,
             spec.arm,
             spec.seed,
             trial.trial_id,
         )
         self.runs[trial.trial_id] = run_id
-        number = optuna_number(context.searcher, trial.trial_id) if context.searcher is not None else None
+        self.started_at[trial.trial_id] = dt.datetime.now()
+        number = None
+        if context.searcher is not None:
+            number = optuna_number(context.searcher, trial.trial_id)
+            context.searcher.annotate(trial.trial_id, self._user_attrs(trial.trial_id, spec))
         context.registry.start_trial(
             context.name,
             trial.trial_id,
@@ -214,18 +220,27 @@ class StoreCallback(Callback):
             return optuna_number(context.searcher, trial_id)
         state = outcome.state
         values = objective_values(metrics, list(context.objectives)) if state == "COMPLETE" else None
-        attrs: dict[str, Any] = {
-            "arm": spec.arm,
-            "seed": spec.seed,
-            "ray_trial_id": trial_id,
-            "mlflow_run_id": self.runs[trial_id],
-        }
+        attrs = self._user_attrs(trial_id, spec)
         if outcome.reason:
             attrs[FAIL_REASON] = outcome.reason
         if outcome.stopped_at_epoch is not None:
             attrs["stopped_at_epoch"] = outcome.stopped_at_epoch
-        params = {name: spec.config[name] for name in context.choices}
-        return add_finished_trial(context.optuna_study, TrialState[state], values, params, context.choices, attrs)
+        # knobs only: the seed is a user attribute (as a param it would show in Optuna's importance)
+        params = {name: spec.config[name] for name in context.choices if name != "seed"}
+        return add_finished_trial(
+            context.optuna_study,
+            TrialState[state],
+            values,
+            params,
+            context.choices,
+            attrs,
+            started=self.started_at.get(trial_id),
+            completed=dt.datetime.now(),
+        )
+
+    def _user_attrs(self, trial_id: str, spec: TrialSpec) -> dict[str, Any]:
+        """What every Optuna trial carries besides its knobs: arm, seed, and where to find it in Ray and MLflow."""
+        return {"arm": spec.arm, "seed": spec.seed, "ray_trial_id": trial_id, "mlflow_run_id": self.runs[trial_id]}
 
     def _count(self, state: str, metrics: dict[str, Any]) -> None:
         progress = self.progress

@@ -18,6 +18,38 @@ from ...workers import relevant
 PARENT_TAG, STUDY_TAG, ARM_TAG, SEED_TAG = "mlflow.parentRunId", "spikesweep.study", "spikesweep.arm", "spikesweep.seed"
 ERROR_TAG = "spikesweep.error"
 MAX_TAG = 5000
+NOTE_TAG = "mlflow.note.content"  # the description the UI shows on a run or an experiment
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"  # the UI's "Machine learning" kind
+MAX_PARAM = 6000  # MLflow 3's limit on a param value
+RUN_NAME_LENGTH = 40
+
+
+def short_run_name(arm: str, changed: Mapping[str, Any], seed: int) -> str:
+    """A run name the UI's runs table shows whole: an arm generated from knobs (`timesteps=2, neuron.threshold=0.5`)
+    as its changed knobs without their namespace (`timesteps=2 threshold=0.5`; an empty arm too: a search
+    point), a named arm as its name; the seed last (`k3 s1`)."""
+    knobs = {k: v for k, v in changed.items() if k != "seed"}
+    if ("=" in arm or not arm) and knobs:
+        label = " ".join(f"{name.rsplit('.', 1)[-1]}={value}" for name, value in knobs.items())
+    else:
+        label = arm
+    suffix = f" s{seed}"
+    if len(label) + len(suffix) > RUN_NAME_LENGTH:
+        label = label[: RUN_NAME_LENGTH - len(suffix) - 1].rstrip() + "…"
+    return label + suffix
+
+
+def study_params(resolved: Mapping[str, Any]) -> dict[str, str]:
+    """The parent run's params: the design (kind and its settings), objectives, seeds and the base knobs."""
+    import json
+
+    design = dict(resolved.get("design") or {})
+    params = {"design": str(design.pop("kind", "")), "seeds": ",".join(map(str, resolved.get("seeds") or []))}
+    params.update({f"design.{key}": json.dumps(value, default=str) for key, value in design.items() if value})
+    objectives = resolved.get("objectives") or {}
+    params["objectives"] = ", ".join(f"{name} ({direction})" for name, direction in objectives.items())
+    params.update({f"base.{knob}": str(value) for knob, value in (resolved.get("base") or {}).items()})
+    return {key: value[:MAX_PARAM] for key, value in params.items()}
 
 
 def _client(uri: str):
@@ -50,15 +82,22 @@ class Tracker:
     def start_study(self, name: str, description: str, resolved: dict[str, Any]) -> tuple[str, str]:
         """Create (or reuse) the study's experiment and open its parent run: (experiment id, parent run id)."""
         experiment = self.client.get_experiment_by_name(name)
+        experiment_tags = {STUDY_TAG: name, KIND_TAG: KIND, **({NOTE_TAG: description} if description else {})}
         if experiment is None:
             location = (self.artifact_root / name).as_uri()
-            experiment_id = self.client.create_experiment(name, artifact_location=location, tags={STUDY_TAG: name})
+            experiment_id = self.client.create_experiment(name, artifact_location=location, tags=experiment_tags)
         else:
             experiment_id = experiment.experiment_id
+            for key, value in experiment_tags.items():
+                self.client.set_experiment_tag(experiment_id, key, value)
         tags = {STUDY_TAG: name, "spikesweep.design": resolved["design"]["kind"]}
         if description:
-            tags["mlflow.note.content"] = description
+            tags[NOTE_TAG] = description
         parent = self.client.create_run(experiment_id, run_name=name, tags=tags)
+        from mlflow.entities import Param
+
+        params = [Param(key, value) for key, value in study_params(resolved).items()]
+        self.client.log_batch(parent.info.run_id, params=params)
         self.client.log_dict(parent.info.run_id, resolved, "study/resolved.yaml")
         return experiment_id, parent.info.run_id
 
