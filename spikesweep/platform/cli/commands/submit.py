@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("submit", help="run a study (validate, train every trial, pick the Pareto front)")
-    parser.add_argument("file", help="study file (YAML)")
+    parser.add_argument("file", help="study file (YAML), or the name of a built-in study (see `spikesweep spaces`)")
     add_override_arguments(parser)
     parser.add_argument("--name", help="run under this study name instead of the file's `study:`")
     parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
@@ -31,9 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from ...errors import UserError
     from ...stores.home import get_home
     from ...study.validation import load_study
+    from .spaces import study_file
 
     overrides = list(args.overrides)
-    loaded = load_study(args.file, overrides, args.data_dir, args.seeds, args.n_trials)
+    with study_file(args.file) as path:
+        loaded = load_study(path, overrides, args.data_dir, args.seeds, args.n_trials)
     if args.name:
         import re
 
