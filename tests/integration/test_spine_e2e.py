@@ -84,7 +84,7 @@ def test_grid_study_end_to_end(ray_session, home, tmp_path, capsys):
         assert set(ot_trial.params) == {"timesteps", "neuron.threshold"}  # no seed
         assert ot_trial.user_attrs["seed"] == trial.seed and ot_trial.user_attrs["arm"] == trial.arm
         assert ot_trial.user_attrs["mlflow_run_id"] == trial.mlflow_run_id
-        name = f"timesteps={trial.config['timesteps']} threshold={trial.config['neuron.threshold']} s{trial.seed}"
+        name = f"T={trial.config['timesteps']} Vth={trial.config['neuron.threshold']} s{trial.seed}"
         assert by_run[trial.mlflow_run_id].info.run_name == name
     parent = client.get_run(study.mlflow_parent_run_id).data.params
     assert parent["design"] == "grid" and parent["objectives"] == "accuracy (max), energy_mj (min)"

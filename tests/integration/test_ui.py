@@ -89,7 +89,7 @@ def test_the_runs_page_shows_the_parent_its_children_and_their_knobs(ray_session
     registry = Registry(home.registry_uri)
     study, trials = registry.get_study("ui-study"), registry.trials("ui-study")
     registry.close()
-    children = {f"timesteps={t.config['timesteps']} s0": t for t in trials}
+    children = {f"T={t.config['timesteps']} s0": t for t in trials}
     assert len(children) == 2
 
     port, log = free_port(), tmp_path / "ui.log"

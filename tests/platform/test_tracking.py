@@ -92,7 +92,7 @@ def test_the_parent_run_carries_design_objectives_base_knobs_and_the_description
             "timesteps=2, neuron.threshold=0.5",
             {"timesteps": 2, "neuron.threshold": 0.5},
             1,
-            "timesteps=2 threshold=0.5 s1",
+            "T=2 Vth=0.5 s1",
         ),
         ("k3", {"fsta.dct_kernel": 3}, 0, "k3 s0"),
         ("baseline", {}, 2, "baseline s2"),

@@ -22,15 +22,29 @@ NOTE_TAG = "mlflow.note.content"  # the description the UI shows on a run or an 
 KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"  # the UI's "Machine learning" kind
 MAX_PARAM = 6000  # MLflow 3's limit on a param value
 RUN_NAME_LENGTH = 40
+# short labels of knobs that studies often vary: the UI's run-name column shows about 15 characters
+SHORT_KNOB_NAMES = {
+    "timesteps": "T",
+    "neuron.threshold": "Vth",
+    "neuron.decay": "decay",
+    "fsta.dct_kernel": "k",
+    "staa.tsrd_p": "p",
+    "staa.gc_ratio": "r",
+    "batch_size": "bs",
+    "epochs": "ep",
+    "weight_decay": "wd",
+    "attention": "att",
+    "backbone": "net",
+}
 
 
 def short_run_name(arm: str, changed: Mapping[str, Any], seed: int) -> str:
-    """A run name the UI's runs table shows whole: an arm generated from knobs (`timesteps=2, neuron.threshold=0.5`)
-    as its changed knobs without their namespace (`timesteps=2 threshold=0.5`; an empty arm too: a search
-    point), a named arm as its name; the seed last (`k3 s1`)."""
+    """A short, readable run name: an arm generated from knobs (`timesteps=2, neuron.threshold=0.5`) as its changed
+    knobs by short name (`T=2 Vth=0.5`; else the name without its namespace; an empty arm too: a search point),
+    a named arm as its name; the seed last (`k3 s1`)."""
     knobs = {k: v for k, v in changed.items() if k != "seed"}
     if ("=" in arm or not arm) and knobs:
-        label = " ".join(f"{name.rsplit('.', 1)[-1]}={value}" for name, value in knobs.items())
+        label = " ".join(f"{SHORT_KNOB_NAMES.get(k, k.rsplit('.', 1)[-1])}={v}" for k, v in knobs.items())
     else:
         label = arm
     suffix = f" s{seed}"

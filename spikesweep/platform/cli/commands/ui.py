@@ -37,6 +37,8 @@ def ui_command(tracking_uri: str, artifacts: str, port: int) -> list[str]:
         str(port),
         "--workers",
         "1",
+        "--uvicorn-opts",
+        "--log-level warning",  # no per-request lines on the user's terminal
     ]
 
 
@@ -81,5 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if study is not None and study.mlflow_experiment_id:
         print(f"study {study.name}, its runs: {runs_url(args.port, study.mlflow_experiment_id)}", flush=True)
     os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # MLflow's start-up notes
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # its dependencies' deprecation warnings
     os.execv(command[0], command)
     return 0  # not reached
