@@ -18,8 +18,8 @@ DESCRIPTION = """ablation studies of spiking neural networks on Ray Tune, tracke
 accuracy-vs-energy Pareto front picked by Optuna.
 
 examples:
-  spikesweep submit search_spaces/quickstart.yaml     run the quickstart study on a local Ray
-  spikesweep --home /tmp/lab status quickstart         its trials, states, objectives and front
+  spikesweep submit quickstart                   run the built-in quickstart study on a local Ray
+  spikesweep --home /tmp/lab status quickstart   its trials, states, objectives and front
 """
 
 
