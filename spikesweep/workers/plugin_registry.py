@@ -4,14 +4,19 @@ Every kind registers the same way (`@REGISTRY.register(name, ...)` or `REGISTRY.
 registration carries what the plug-in knows about itself: its knobs, its leave-one-out switches (submodule ->
 the knob changes that switch it off) and its cross-knob checks. Registering declares the knobs and checks in the
 knob schema; the checks run where the registry's selector knob names the plug-in (e.g. `attention: fsta`).
+
+The plug-in itself may be given as `Lazy("package.module:attribute")`: the torch-free `*_schema` modules register
+names, knobs and checks that way, and the module holding the torch code is imported on the first `get`, so the
+knob schema (and every command that only validates) loads without torch.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar, overload
 
 from .knobs import CrossCheck, Knob, Problems, declare, declare_check, undeclare, undeclare_check
@@ -21,11 +26,23 @@ Check = Callable[[Mapping[str, Any]], Problems]
 
 
 @dataclass(frozen=True)
+class Lazy:
+    """A reference `"package.module:attribute"` to a plug-in, imported when the plug-in is first used."""
+
+    target: str
+
+    def load(self) -> Any:
+        """Import the module and return the attribute."""
+        module, _, attribute = self.target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
 class Registration(Generic[T]):
     """One registered plug-in and its own knowledge: knobs, leave-one-out switches, cross-knob checks."""
 
     name: str
-    plugin: T
+    plugin: T | Lazy
     knobs: tuple[Knob, ...] = ()
     leave_one_out: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     checks: tuple[CrossCheck, ...] = ()
@@ -73,10 +90,10 @@ class PluginRegistry(Generic[T]):
         knobs: Sequence[Knob] = (),
         leave_one_out: Mapping[str, Mapping[str, Any]] | None = None,
         checks: Sequence[Check] = (),
-    ) -> Callable[[T], T]:
+    ) -> Callable[[T | Lazy], T]:
         """A decorator registering its argument under `name`, declaring `knobs` and `checks` in the schema."""
 
-        def add(plugin: T) -> T:
+        def add(plugin: T | Lazy) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             when = {self.selector: (name,)} if self.selector else None
@@ -86,14 +103,14 @@ class PluginRegistry(Generic[T]):
                 declare_check(cross)
             switches = {sub: dict(changes) for sub, changes in (leave_one_out or {}).items()}
             self._entries[name] = Registration(name, plugin, tuple(knobs), switches, crosses)
-            return plugin
+            return plugin  # type: ignore[return-value]
 
         return add
 
     def add(
         self,
         name: str,
-        plugin: T,
+        plugin: T | Lazy,
         *,
         knobs: Sequence[Knob] = (),
         leave_one_out: Mapping[str, Mapping[str, Any]] | None = None,
@@ -131,8 +148,12 @@ class PluginRegistry(Generic[T]):
             raise KeyError(f"unknown {self.kind} {name!r} (allowed: {', '.join(self.names())}){extra}") from None
 
     def get(self, name: str) -> T:
-        """The plug-in registered as `name`."""
-        return self.registration(name).plugin
+        """The plug-in registered as `name` (a `Lazy` one is imported now, once)."""
+        entry = self.registration(name)
+        if isinstance(entry.plugin, Lazy):
+            entry = replace(entry, plugin=entry.plugin.load())
+            self._entries[name] = entry
+        return entry.plugin  # type: ignore[return-value]
 
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self._entries))
@@ -142,7 +163,8 @@ class PluginRegistry(Generic[T]):
         return NameView(self, predicate)
 
     def items(self) -> Iterator[tuple[str, T]]:
-        return iter([(name, entry.plugin) for name, entry in sorted(self._entries.items())])
+        """(name, plug-in) pairs, sorted by name (lazy plug-ins are imported)."""
+        return iter([(name, self.get(name)) for name in sorted(self._entries)])
 
     def registrations(self) -> Iterator[Registration[T]]:
         return iter([entry for _, entry in sorted(self._entries.items())])

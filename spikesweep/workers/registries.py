@@ -26,19 +26,41 @@ DATASETS: PluginRegistry[DatasetSpec] = PluginRegistry("dataset", selector="data
 ENERGY_PRESETS: PluginRegistry[EnergyPreset] = PluginRegistry("energy preset", selector="energy.preset")
 
 PLUGIN_PACKAGES = ("neurons", "backbones", "attention", "data", "energy")
+# Modules that declare knobs and register plug-ins without importing torch: every `*_schema` module of the
+# plug-in packages, and these. They make the whole knob schema; the torch-side modules load on first use.
+TORCH_FREE_DECLARATIONS = ("energy.presets",)
 _loaded = False
+_declared = False
+
+
+def _plugin_modules(package_name: str) -> list[str]:
+    package = importlib.import_module(f"{__package__}.{package_name}")
+    return [f"{package.__name__}.{info.name}" for info in pkgutil.iter_modules(package.__path__) if info.name[0] != "_"]
+
+
+def load_declarations() -> None:
+    """Import the torch-free declaration modules: every knob, check and plug-in name exists afterwards."""
+    global _declared
+    if _declared:
+        return
+    for package_name in PLUGIN_PACKAGES:
+        for module in _plugin_modules(package_name):
+            if module.endswith("_schema"):
+                importlib.import_module(module)
+    for module in TORCH_FREE_DECLARATIONS:
+        importlib.import_module(f"{__package__}.{module}")
+    _declared = True
 
 
 def load_plugins() -> None:
-    """Import every module of the plug-in packages so that their registrations and knobs exist."""
+    """Import every module of the plug-in packages (torch included): the declarations and the plug-ins' code."""
     global _loaded
     if _loaded:
         return
+    load_declarations()
     for package_name in PLUGIN_PACKAGES:
-        package = importlib.import_module(f"{__package__}.{package_name}")
-        for info in pkgutil.iter_modules(package.__path__):
-            if not info.name.startswith("_"):
-                importlib.import_module(f"{package.__name__}.{info.name}")
+        for module in _plugin_modules(package_name):
+            importlib.import_module(module)
     _loaded = True
 
 
@@ -47,6 +69,6 @@ def leave_one_out_switches(attention: str | None = None) -> dict[str, dict[str, 
 
     Without a name: the switches of every registered attention module.
     """
-    load_plugins()
+    load_declarations()
     entries = [ATTENTIONS.registration(attention)] if attention is not None else list(ATTENTIONS.registrations())
     return {sub: dict(changes) for entry in entries for sub, changes in entry.leave_one_out.items()}

@@ -16,7 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "spikesweep"
 CONTROL_PLANE_SYSTEMS = ("ray", "optuna", "mlflow", "sqlalchemy", "alembic")
 # Higher layers may import lower ones, never the reverse; equal layers may not import each other.
-LAYERS = {"errors": 0, "pareto": 0, "stores": 1, "study": 2, "run": 3, "reporting": 3, "cli": 4}
+LAYERS = {
+    "errors": 0,
+    "pareto": 0,
+    "report_choices": 0,
+    "units": 0,
+    "stores": 1,
+    "study": 2,
+    "run": 3,
+    "reporting": 3,
+    "cli": 4,
+}
 
 
 def module_name(path: Path) -> str:

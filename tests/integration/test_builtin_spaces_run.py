@@ -18,14 +18,12 @@ NAMES = sorted(
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_builtin_space_runs(ray_session, home, name, capsys):
-    with resources.as_file(resources.files("spikesweep").joinpath("search_spaces", f"{name}.yaml")) as path:
-        document = yaml.safe_load(path.read_text())
-        budget = ["--n-trials", "2"] if document["design"]["kind"] == "search" else []
-        epochs = max(1, (document.get("scheduler") or {}).get("grace_epochs", 1))  # ASHA needs grace <= epochs
-        status = main(
-            ["submit", str(path), "--set", f"epochs={epochs}", "--set", "energy.samples=16", "--seeds", "0", *budget]
-        )
+def test_builtin_space_runs(ray_session, home, name, capsys, tmp_path, monkeypatch):
+    document = yaml.safe_load(resources.files("spikesweep").joinpath("search_spaces", f"{name}.yaml").read_text())
+    budget = ["--n-trials", "2"] if document["design"]["kind"] == "search" else []
+    epochs = max(1, (document.get("scheduler") or {}).get("grace_epochs", 1))  # ASHA needs grace <= epochs
+    monkeypatch.chdir(tmp_path)  # no search_spaces/ here: `submit NAME` finds the built-in study, as after pip install
+    status = main(["submit", name, "--set", f"epochs={epochs}", "--set", "energy.samples=16", "--seeds", "0", *budget])
     out = capsys.readouterr().out
     assert status == 0, out
     registry = Registry(home.registry_uri)

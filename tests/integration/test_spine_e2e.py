@@ -77,6 +77,18 @@ def test_grid_study_end_to_end(ray_session, home, tmp_path, capsys):
 
     optuna_study = load_study(home.optuna_uri, "e2e")
     assert [t.state.name for t in optuna_study.trials] == ["COMPLETE"] * 8
+    assert optuna_study.metric_names == ["accuracy", "energy_mj"]
+    for trial in trials:  # real times, knobs as params, the rest as user attributes
+        ot_trial = optuna_study.trials[trial.optuna_trial_number]
+        assert ot_trial.duration is not None and ot_trial.duration.total_seconds() > 0.1
+        assert set(ot_trial.params) == {"timesteps", "neuron.threshold"}  # no seed
+        assert ot_trial.user_attrs["seed"] == trial.seed and ot_trial.user_attrs["arm"] == trial.arm
+        assert ot_trial.user_attrs["mlflow_run_id"] == trial.mlflow_run_id
+        name = f"T={trial.config['timesteps']} Vth={trial.config['neuron.threshold']} s{trial.seed}"
+        assert by_run[trial.mlflow_run_id].info.run_name == name
+    parent = client.get_run(study.mlflow_parent_run_id).data.params
+    assert parent["design"] == "grid" and parent["objectives"] == "accuracy (max), energy_mj (min)"
+    assert parent["base.epochs"] == "2" and parent["seeds"] == "0,1"
     assert sorted(t.optuna_trial_number for t in trials) == list(range(8))
     number_of_run = {t.mlflow_run_id: t.optuna_trial_number for t in trials}
     from_mlflow = {
@@ -191,6 +203,9 @@ def test_search_with_asha_prunes_early_stopped_trials_off_the_front(ray_session,
     for trial in trials:
         stopped_early = trial.metrics["epoch"] < 2
         assert states[trial.optuna_trial_number] == ("PRUNED" if stopped_early else "COMPLETE")
+        attrs = optuna_study.trials[trial.optuna_trial_number].user_attrs
+        assert attrs["mlflow_run_id"] == trial.mlflow_run_id and attrs["seed"] == 0 and attrs["arm"] == "search"
+        assert "seed" not in optuna_study.trials[trial.optuna_trial_number].params
         assert trial.state == states[trial.optuna_trial_number]
         assert math.isclose(trial.config["lr"], optuna_study.trials[trial.optuna_trial_number].params["lr"])
     pruned = {t.optuna_trial_number for t in trials if t.state == "PRUNED"}

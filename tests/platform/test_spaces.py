@@ -231,3 +231,15 @@ def test_listing_summaries_are_first_sentences():
     )
     summary = describe("staa_tsrd_p")["summary"]
     assert summary.startswith("STAA: TSRD probability") and summary.endswith("(22 trials).")
+
+
+def test_a_builtin_study_is_found_by_name_where_no_file_of_that_name_is(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "fsta_kernel"]) == 0
+    assert "ok: study 'fsta_kernel', design ablation, 9 trials" in capsys.readouterr().out
+    assert main(["validate", "fsta_kernal"]) == 2
+    err = capsys.readouterr().err
+    assert "fsta_kernal: no such study file or built-in study (allowed: a path to a YAML file, or one of" in err
+    (tmp_path / "fsta_kernel").write_text("study: mine\ndesign: {kind: grid, factors: {timesteps: [1, 2]}}\n")
+    assert main(["validate", "fsta_kernel"]) == 0  # a file of that name wins
+    assert "study 'mine'" in capsys.readouterr().out

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from spikesweep.platform.stores.tracking import Tracker, numeric_metrics
+from spikesweep.platform.stores.tracking import Tracker, numeric_metrics, short_run_name
 from spikesweep.workers import resolve
 
 
@@ -58,3 +58,46 @@ def test_parent_and_child_runs(tracker):
     assert parent_run.info.status == "FINISHED"
     assert parent_run.data.metrics == {"pareto_size": 1.0}  # the NaN hypervolume is not logged
     assert {r.info.run_id for r in tracker.child_runs(experiment_id, parent)} == {child, failed}
+
+
+def test_the_parent_run_carries_design_objectives_base_knobs_and_the_description(tracker):
+    resolved = {
+        "study": "s2",
+        "design": {"kind": "ablation", "baseline": {"fsta.dct_kernel": 7}, "arms": [{"name": "k3"}]},
+        "seeds": [0, 1],
+        "objectives": {"accuracy": "max", "energy_mj": "min"},
+        "base": {"attention": "fsta", "timesteps": 1},
+    }
+    experiment_id, parent = tracker.start_study("s2", "kernel sizes", resolved)
+    run = tracker.client.get_run(parent)
+    assert run.data.params == {
+        "design": "ablation",
+        "design.baseline": '{"fsta.dct_kernel": 7}',
+        "design.arms": '[{"name": "k3"}]',
+        "seeds": "0,1",
+        "objectives": "accuracy (max), energy_mj (min)",
+        "base.attention": "fsta",
+        "base.timesteps": "1",
+    }
+    assert run.data.tags["mlflow.note.content"] == "kernel sizes"
+    experiment = tracker.client.get_experiment(experiment_id)
+    assert experiment.tags["mlflow.note.content"] == "kernel sizes"  # the experiment list's description
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI's model-training mode
+
+
+@pytest.mark.parametrize(
+    ("arm", "changed", "seed", "name"),
+    [
+        (
+            "timesteps=2, neuron.threshold=0.5",
+            {"timesteps": 2, "neuron.threshold": 0.5},
+            1,
+            "T=2 Vth=0.5 s1",
+        ),
+        ("k3", {"fsta.dct_kernel": 3}, 0, "k3 s0"),
+        ("baseline", {}, 2, "baseline s2"),
+        ("a=1", {f"knob{i}.x": i for i in range(20)}, 0, "x=0 x=1 x=2 x=3 x=4 x=5 x=6 x=7 x=8… s0"),
+    ],
+)
+def test_run_names_are_short_and_readable(arm, changed, seed, name):
+    assert short_run_name(arm, changed, seed) == name and len(name) <= 40

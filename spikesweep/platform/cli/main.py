@@ -18,8 +18,8 @@ DESCRIPTION = """ablation studies of spiking neural networks on Ray Tune, tracke
 accuracy-vs-energy Pareto front picked by Optuna.
 
 examples:
-  spikesweep submit search_spaces/quickstart.yaml     run the quickstart study on a local Ray
-  spikesweep --home /tmp/lab status quickstart         its trials, states, objectives and front
+  spikesweep submit quickstart                   run the built-in quickstart study on a local Ray
+  spikesweep --home /tmp/lab status quickstart   its trials, states, objectives and front
 """
 
 
@@ -60,12 +60,21 @@ def home_path_problem(text: str) -> str | None:
     return problem if path is None else home_folder_problem(path)
 
 
+def configure_logging(verbose: bool) -> None:
+    """spikesweep's own warnings on stderr; a dependency's only when -v asks for debug output (then everything),
+    or when it is an error. Python warnings go the same way."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(lambda record: record.name.startswith("spikesweep") or record.levelno >= logging.ERROR)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+    logging.captureWarnings(True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.verbose)
     given = [
         (label, value)
         for label, value in (("--home", args.home), ("SPIKESWEEP_HOME", os.environ.get("SPIKESWEEP_HOME")))

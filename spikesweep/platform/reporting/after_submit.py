@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -11,8 +12,9 @@ from .render import render
 from .report import build_report, study_settings
 
 
-def after_submit(home: Any, study: str, out: TextIO | None = None) -> None:
-    """Build the study's report from the stores, print it as Markdown and log it to the parent run."""
+def after_submit(home: Any, study: str, out: TextIO | None = None, show: Callable[[str], None] | None = None) -> None:
+    """Build the study's report from the stores, print it (as Markdown on `out`, or through `show`, which gets the
+    Markdown text) and log it to the parent run."""
     from mlflow.tracking import MlflowClient
 
     row, records = load_study_records(home, study)
@@ -20,7 +22,11 @@ def after_submit(home: Any, study: str, out: TextIO | None = None) -> None:
         return
     settings = study_settings(row.resolved, {r.arm for r in records})
     report = build_report(records, study=study, **settings)
-    print("\nablation report\n" + render(report, "md"), file=out)
+    text = render(report, "md")
+    if show is not None:
+        show(text)
+    else:
+        print("\nablation report\n" + text, file=out)
     if not row.mlflow_parent_run_id:
         return
     from .mlflow_report import log_report

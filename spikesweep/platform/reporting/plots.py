@@ -1,7 +1,8 @@
-"""Pareto plots of a study: a PNG (matplotlib, Agg) and an interactive HTML page (plotly, JS from the CDN).
+"""Pareto plots of a study: a PNG (matplotlib, Agg) and an interactive HTML page (plotly, its JS embedded so the
+page works offline).
 
 Both mark dominated, Pareto-optimal and baseline trials (a baseline trial on the front gets a red edge); only
-COMPLETE trials with every objective are drawn.
+COMPLETE trials with every objective are drawn. Energy axes use the unit that suits the plotted values.
 """
 
 from __future__ import annotations
@@ -10,11 +11,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..units import ENERGY_METRICS, energy_unit
 from .records import TrialRecord
 from .report import AblationReport, objective_points
 
 FRONT_EDGE = "#d62728"
-LABELS = {"accuracy": "accuracy", "energy_mj": "energy (mJ)", "firing_rate": "firing rate", "params": "parameters"}
+LABELS = {"accuracy": "accuracy", "energy_mj": "energy", "firing_rate": "firing rate", "params": "parameters"}
+
+
+class Axis:
+    """One plotted objective: its values scaled to the display unit, and its label."""
+
+    def __init__(self, report: AblationReport, name: str, records: list[TrialRecord]) -> None:
+        self.name = name
+        unit, self.factor = ("", 1.0)
+        if name in ENERGY_METRICS:
+            unit, self.factor = energy_unit(float(r.metrics[name]) for r in records if name in r.metrics)
+        label = LABELS.get(name, name) + (f" ({unit})" if unit else "")
+        self.label = f"{label}, {report.objectives[name]}"
+
+    def values(self, group: list[TrialRecord]) -> list[float]:
+        """Plain floats (plotly would base64-encode numpy arrays, hiding the values in the page)."""
+        return [float(r.metrics[self.name]) * self.factor for r in group]
 
 
 def plot_axes(report: AblationReport) -> tuple[str, str]:
@@ -61,6 +79,8 @@ def write_pareto_png(report: AblationReport, records: Iterable[TrialRecord], pat
 
     x_name, y_name = plot_axes(report)
     groups = _classify(report, list(records))
+    everything = [r for group in groups.values() for r in group]
+    x_axis, y_axis = Axis(report, x_name, everything), Axis(report, y_name, everything)
     front = set(report.front)
     figure, axes = plt.subplots(figsize=(7, 5), dpi=100)
     styles = {
@@ -74,8 +94,8 @@ def write_pareto_png(report: AblationReport, records: Iterable[TrialRecord], pat
             if name == "baseline":  # a baseline trial on the front keeps its diamond, with a red edge
                 style.update(edgecolors=[FRONT_EDGE if r.number in front else "black" for r in group], linewidths=1.5)
             axes.scatter(
-                [r.metrics[x_name] for r in group],
-                [r.metrics[y_name] for r in group],
+                x_axis.values(group),
+                y_axis.values(group),
                 label=f"{name} ({len(group)})",
                 zorder=3,
                 **style,
@@ -83,15 +103,15 @@ def write_pareto_png(report: AblationReport, records: Iterable[TrialRecord], pat
     on_front = sorted((r for g in groups.values() for r in g if r.number in front), key=lambda r: r.metrics[x_name])
     if len(on_front) > 1:
         axes.step(
-            [r.metrics[x_name] for r in on_front],
-            [r.metrics[y_name] for r in on_front],
+            x_axis.values(on_front),
+            y_axis.values(on_front),
             where="post",
             color="tab:red",
             alpha=0.5,
             zorder=2,
         )
-    axes.set_xlabel(LABELS.get(x_name, x_name) + f" ({report.objectives[x_name]})")
-    axes.set_ylabel(LABELS.get(y_name, y_name) + f" ({report.objectives[y_name]})")
+    axes.set_xlabel(x_axis.label)
+    axes.set_ylabel(y_axis.label)
     axes.set_title(_title(report))
     axes.grid(alpha=0.3)
     axes.legend(loc="best")
@@ -103,21 +123,23 @@ def write_pareto_png(report: AblationReport, records: Iterable[TrialRecord], pat
 
 
 def write_pareto_html(report: AblationReport, records: Iterable[TrialRecord], path: Path) -> Path:
-    """Interactive plotly scatter (hover: trial, arm, seed, knob change); plotly.js is loaded from the CDN."""
+    """Interactive plotly scatter (hover: trial, arm, seed, knob change); plotly.js is embedded in the page, so it
+    renders offline (from the MLflow UI's artifact view too)."""
     import plotly.graph_objects as go
 
     x_name, y_name = plot_axes(report)
     groups = _classify(report, list(records))
+    everything = [r for group in groups.values() for r in group]
+    x_axis, y_axis = Axis(report, x_name, everything), Axis(report, y_name, everything)
     front = set(report.front)
     colours = {"dominated": "#a0a0a0", "Pareto-optimal": "#d62728", "baseline": "#1f77b4"}
     symbols = {"dominated": "circle", "Pareto-optimal": "circle", "baseline": "diamond"}
     figure = go.Figure()
     for name, group in groups.items():
-        # plain lists, not numpy arrays: plotly would base64-encode arrays, hiding the values in the page
         figure.add_trace(
             go.Scatter(
-                x=[float(r.metrics[x_name]) for r in group],
-                y=[float(r.metrics[y_name]) for r in group],
+                x=x_axis.values(group),
+                y=y_axis.values(group),
                 mode="markers",
                 name=f"{name} ({len(group)})",
                 text=[_hover(r, r.number in front) for r in group],
@@ -135,9 +157,9 @@ def write_pareto_html(report: AblationReport, records: Iterable[TrialRecord], pa
     figure.update_layout(
         title=_title(report),
         template="plotly_white",
-        xaxis_title=LABELS.get(x_name, x_name) + f" ({report.objectives[x_name]})",
-        yaxis_title=LABELS.get(y_name, y_name) + f" ({report.objectives[y_name]})",
+        xaxis_title=x_axis.label,
+        yaxis_title=y_axis.label,
     )
     path = Path(path)
-    figure.write_html(str(path), include_plotlyjs="cdn", full_html=True)
+    figure.write_html(str(path), include_plotlyjs=True, full_html=True)
     return path

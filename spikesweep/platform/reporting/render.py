@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from ..report_choices import FORMATS
+from ..units import ENERGY_METRICS, energy_unit
 from .report import AblationReport, ReportRow
 
-FORMATS = ("md", "csv", "json")
 ROW_FIELDS = (
     "name",
     "arm",
@@ -99,8 +100,22 @@ SIGNIFICANT = 4
 P_TITLES = {"accuracy": "p (acc)", "energy_mj": "p (energy)"}
 
 
+def display_scales(report: AblationReport) -> dict[str, tuple[str, float]]:
+    """Metric -> (unit label, factor) for the energy metrics: the unit that suits the report's row means."""
+    return {
+        metric: energy_unit(row.metrics[metric].mean for row in report.rows if metric in row.metrics)
+        for metric in ENERGY_METRICS
+    }
+
+
+def _title(title: str, metric: str, scales: dict[str, tuple[str, float]]) -> str:
+    return title.replace("(mJ)", f"({scales[metric][0]})") if metric in scales else title
+
+
 def to_markdown(report: AblationReport) -> str:
-    """A header (study, baseline, test, hypervolume, reference setting) and the table; ★ marks Pareto rows."""
+    """A header (study, baseline, test, hypervolume, reference setting) and the table; ★ marks Pareto rows.
+    Energies are shown in the unit that gives 3-4 significant digits (named in the column titles)."""
+    scales = display_scales(report)
     lines = [f"# Ablation report: {report.study or 'study'}", ""]
     lines.append(
         f"- baseline: {report.baseline or '(none)'}; paired test: "
@@ -108,7 +123,10 @@ def to_markdown(report: AblationReport) -> str:
     )
     objectives = ", ".join(f"{k} ({v})" for k, v in report.objectives.items())
     if report.hypervolume is not None:
-        ref = ", ".join(f"{k} = {v:.6g}" for k, v in report.hypervolume_reference.items())
+        ref = ", ".join(
+            f"{k} = {v * scales[k][1]:.6g} {scales[k][0]}" if k in scales else f"{k} = {v:.6g}"
+            for k, v in report.hypervolume_reference.items()
+        )
         lines.append(
             f"- Pareto front ({objectives}): {len(report.front)} trial(s); hypervolume "
             f"{report.hypervolume:.6g} (reference point: {ref})"
@@ -126,12 +144,12 @@ def to_markdown(report: AblationReport) -> str:
     refs = reference_names(report)
     header = ["", "arm", "change", "n"]
     for title, metric, _ in MD_METRICS:
-        header.append(title)
-        header += [part for t, m in MD_DELTAS if m == metric for part in (t, P_TITLES[m])]
+        header.append(_title(title, metric, scales))
+        header += [part for t, m in MD_DELTAS if m == metric for part in (_title(t, m, scales), P_TITLES[m])]
     header += [f"ref {name}" for name in refs] + ["pruned", "failed"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows:
-        lines.append("| " + " | ".join(_md_cells(row, refs)) + " |")
+        lines.append("| " + " | ".join(_md_cells(row, refs, scales)) + " |")
     if report.notes:
         lines += ["", *[f"- note: {note}" for note in report.notes]]
     tested = {metric for _, metric in MD_DELTAS}
@@ -158,7 +176,7 @@ def decimals(value: float, significant: int = SIGNIFICANT) -> int:
     return max(0, significant - 1 - math.floor(math.log10(abs(value))))
 
 
-def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
+def _md_cells(row: ReportRow, refs: list[str], scales: dict[str, tuple[str, float]]) -> list[str]:
     cells = [
         "★" if row.pareto else "",
         f"**{row.name}**" if row.is_baseline else row.name,
@@ -166,6 +184,7 @@ def _md_cells(row: ReportRow, refs: list[str]) -> list[str]:
         str(row.n_complete),
     ]
     for _, metric, scale in MD_METRICS:
+        scale = scales[metric][1] if metric in scales else scale
         stat = row.metrics.get(metric)
         if stat is None or stat.mean is None:
             cells.append("-")

@@ -11,11 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as scipy_stats
+
+from ..report_choices import PAIRED_TESTS
 
 log = logging.getLogger(__name__)
-
-PAIRED_TESTS = ("t", "wilcoxon")
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,12 @@ def paired_test(baseline: Mapping[int, float], arm: Mapping[int, float], test: s
     if np.ptp(differences) <= 1e-9 * scale:
         return PairedResult(len(seeds), delta, None, "the paired differences are all equal: no test")
     if test == "t":
+        from scipy import stats as scipy_stats  # scipy loads only when a test runs (fast `status`)
+
         p_value = float(scipy_stats.ttest_rel(arm_values, base_values).pvalue)
     else:
+        from scipy import stats as scipy_stats
+
         p_value = float(scipy_stats.wilcoxon(differences).pvalue)
     return PairedResult(len(seeds), delta, p_value if math.isfinite(p_value) else None)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +17,8 @@ from ray.tune.result import AUTO_RESULT_KEYS
 from ..pareto import non_dominated_mask, objective_values
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
 from ..stores.registry import Registry
-from ..stores.tracking import NODE_TAG, Tracker
-from ..study.designs import TrialSpec
+from ..stores.tracking import NODE_TAG, Tracker, short_run_name
+from ..study.designs import SEARCH_ARM, TrialSpec
 from .outcome import TrialOutcome, classify
 from .trainable import NODE_KEY
 
@@ -70,7 +72,8 @@ class StudyContext:
 
 @dataclass
 class Progress:
-    """Counts shown on the terminal while a study runs."""
+    """What the terminal shows while a study runs: counts, best accuracy, front size, elapsed time and an ETA
+    from the measured epoch times."""
 
     total: int
     done: int = 0
@@ -79,6 +82,43 @@ class Progress:
     pruned: int = 0
     best_accuracy: float | None = None
     front: list[list[float]] = field(default_factory=list)
+    started_at: float = field(default_factory=time.monotonic)
+    started: int = 0  # trials started so far
+    epochs_done: int = 0
+    epoch_seconds: float = 0.0  # summed wall time of the epochs done, each measured inside its trial
+    epochs_planned: int = 0  # summed `epochs` of the trials started
+    epochs_left: dict[str, int] = field(default_factory=dict)  # running trial -> epochs it has still to run
+    most_running: int = 0  # the most trials seen running at once (the parallelism the ETA divides by)
+
+    def elapsed(self) -> float:
+        """Seconds since the study started."""
+        return time.monotonic() - self.started_at
+
+    def eta(self) -> float | None:
+        """Seconds left: the epochs still to run (trials not started yet count the mean planned epochs) times
+        the mean measured epoch time, divided by the trials that run at once; None before the first epoch."""
+        if not self.epochs_done or not self.started:
+            return None
+        per_epoch = self.epoch_seconds / self.epochs_done
+        waiting = max(0, self.total - self.started) * self.epochs_planned / self.started
+        left = sum(self.epochs_left.values()) + waiting
+        return left * per_epoch / max(1, self.most_running)
+
+    def trial_started(self, trial_id: str, epochs: int) -> None:
+        """A trial began: it plans `epochs` epochs."""
+        self.started += 1
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        self.epochs_planned += epochs
+        self.epochs_left[trial_id] = epochs
+
+    def epoch_done(self, trial_id: str, seconds: float | None) -> None:
+        """A trial reported one epoch that took `seconds` (Tune's `time_this_iter_s`)."""
+        if trial_id in self.epochs_left:
+            self.epochs_left[trial_id] = max(0, self.epochs_left[trial_id] - 1)
+        if seconds is not None and seconds >= 0:
+            self.epochs_done += 1
+            self.epoch_seconds += seconds
 
 
 class StoreCallback(Callback):
@@ -90,13 +130,14 @@ class StoreCallback(Callback):
         self.specs: dict[str, TrialSpec] = {}
         self.finished: set[str] = set()
         self.nodes: set[str] = set()
+        self.started_at: dict[str, dt.datetime] = {}  # Optuna's start time of grid/ablation trials
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its run config for restore; callbacks must be stateless there (stores are reopened).
         return {"runs": self.runs, "finished": self.finished}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, context=None, progress=None, show=None, specs={}, nodes=set())
+        self.__dict__.update(state, context=None, progress=None, show=None, specs={}, nodes=set(), started_at={})
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if trial.trial_id in self.runs:
@@ -108,14 +149,18 @@ class StoreCallback(Callback):
             context.experiment_id,
             context.parent_run_id,
             context.name,
-            f"{spec.arm} seed={spec.seed}",
+            short_run_name("" if spec.arm == SEARCH_ARM else spec.arm, spec.changed, spec.seed),
             spec.config,
             spec.arm,
             spec.seed,
             trial.trial_id,
         )
         self.runs[trial.trial_id] = run_id
-        number = optuna_number(context.searcher, trial.trial_id) if context.searcher is not None else None
+        self.started_at[trial.trial_id] = dt.datetime.now()
+        number = None
+        if context.searcher is not None:
+            number = optuna_number(context.searcher, trial.trial_id)
+            context.searcher.annotate(trial.trial_id, self._user_attrs(trial.trial_id, spec))
         context.registry.start_trial(
             context.name,
             trial.trial_id,
@@ -127,7 +172,7 @@ class StoreCallback(Callback):
             optuna_trial_number=number,
         )
         log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
-        self.progress.running += 1
+        self.progress.trial_started(trial.trial_id, int(spec.config["epochs"]))
         self.show(self.progress)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
@@ -140,6 +185,8 @@ class StoreCallback(Callback):
         self.context.registry.record_epoch(
             self.context.name, trial.trial_id, {k: v for k, v in metrics.items() if k != "energy_layers"}
         )
+        self.progress.epoch_done(trial.trial_id, result.get("time_this_iter_s"))
+        self.show(self.progress)
 
     def _record_node(self, trial_id: str, run_id: str | None, node: str | None) -> None:
         """The Ray node of a trial, once: registry column and MLflow tag `spikesweep.node`."""
@@ -174,6 +221,7 @@ class StoreCallback(Callback):
             context.name, trial_id, state, metrics=kept, error=reason, optuna_trial_number=number
         )
         log.info("trial %s ended %s%s", trial_id, state, f" ({reason})" if reason else "")
+        self.progress.epochs_left.pop(trial_id, None)
         self._count(state, kept)
 
     def _tell_optuna(
@@ -184,18 +232,27 @@ class StoreCallback(Callback):
             return optuna_number(context.searcher, trial_id)
         state = outcome.state
         values = objective_values(metrics, list(context.objectives)) if state == "COMPLETE" else None
-        attrs: dict[str, Any] = {
-            "arm": spec.arm,
-            "seed": spec.seed,
-            "ray_trial_id": trial_id,
-            "mlflow_run_id": self.runs[trial_id],
-        }
+        attrs = self._user_attrs(trial_id, spec)
         if outcome.reason:
             attrs[FAIL_REASON] = outcome.reason
         if outcome.stopped_at_epoch is not None:
             attrs["stopped_at_epoch"] = outcome.stopped_at_epoch
-        params = {name: spec.config[name] for name in context.choices}
-        return add_finished_trial(context.optuna_study, TrialState[state], values, params, context.choices, attrs)
+        # knobs only: the seed is a user attribute (as a param it would show in Optuna's importance)
+        params = {name: spec.config[name] for name in context.choices if name != "seed"}
+        return add_finished_trial(
+            context.optuna_study,
+            TrialState[state],
+            values,
+            params,
+            context.choices,
+            attrs,
+            started=self.started_at.get(trial_id),
+            completed=dt.datetime.now(),
+        )
+
+    def _user_attrs(self, trial_id: str, spec: TrialSpec) -> dict[str, Any]:
+        """What every Optuna trial carries besides its knobs: arm, seed, and where to find it in Ray and MLflow."""
+        return {"arm": spec.arm, "seed": spec.seed, "ray_trial_id": trial_id, "mlflow_run_id": self.runs[trial_id]}
 
     def _count(self, state: str, metrics: dict[str, Any]) -> None:
         progress = self.progress

@@ -55,6 +55,13 @@ class MOOptunaSearch(OptunaSearch):
         self.final_epochs[trial_id] = int(config["epochs"])  # how long this trial is meant to train
         return params
 
+    def annotate(self, trial_id: str, attrs: Mapping[str, Any]) -> None:
+        """User attributes on the Optuna trial behind a Tune trial (arm, seed, MLflow run id), written now."""
+        ot_trial = self._ot_trials.get(trial_id)
+        if ot_trial is not None:
+            for key, value in attrs.items():
+                ot_trial.set_user_attr(key, value)
+
     def _study(self) -> optuna.Study:
         """OptunaSearch's study (created in its setup, before any suggest)."""
         assert self._ot_study is not None

@@ -7,6 +7,7 @@ trials PRUNED instead of COMPLETE so that they never reach the front.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import warnings
 from collections.abc import Mapping
@@ -53,8 +54,11 @@ def add_finished_trial(
     params: Mapping[str, Any],
     choices: Mapping[str, list[Any]],
     user_attrs: Mapping[str, Any],
+    started: dt.datetime | None = None,
+    completed: dt.datetime | None = None,
 ) -> int:
-    """Record a finished grid/ablation trial with categorical params over the design's values; returns its number."""
+    """Record a finished grid/ablation trial with categorical params over the design's values and its real start
+    and completion times (Optuna's own `create_trial` stamps both "now": a zero duration); returns its number."""
     distributions: dict[str, BaseDistribution] = {name: CategoricalDistribution(choices[name]) for name in params}
     trial = optuna.trial.create_trial(
         state=state,
@@ -63,6 +67,8 @@ def add_finished_trial(
         distributions=distributions,
         user_attrs=dict(user_attrs),
     )
+    trial.datetime_complete = completed or trial.datetime_complete
+    trial.datetime_start = started or trial.datetime_start
     # Study.add_trial returns nothing; the storage call gives the new trial's id (private attributes, Optuna pinned)
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=trial)
     return study._storage.get_trial_number_from_id(trial_id)

@@ -26,6 +26,52 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
 }
+NOTE_TAG = "mlflow.note.content"  # the description the UI shows on a run or an experiment
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"  # the UI's "Machine learning" kind
+MAX_PARAM = 6000  # MLflow 3's limit on a param value
+RUN_NAME_LENGTH = 40
+# short labels of knobs that studies often vary: the UI's run-name column shows about 15 characters
+SHORT_KNOB_NAMES = {
+    "timesteps": "T",
+    "neuron.threshold": "Vth",
+    "neuron.decay": "decay",
+    "fsta.dct_kernel": "k",
+    "staa.tsrd_p": "p",
+    "staa.gc_ratio": "r",
+    "batch_size": "bs",
+    "epochs": "ep",
+    "weight_decay": "wd",
+    "attention": "att",
+    "backbone": "net",
+}
+
+
+def short_run_name(arm: str, changed: Mapping[str, Any], seed: int) -> str:
+    """A short, readable run name: an arm generated from knobs (`timesteps=2, neuron.threshold=0.5`) as its changed
+    knobs by short name (`T=2 Vth=0.5`; else the name without its namespace; an empty arm too: a search point),
+    a named arm as its name; the seed last (`k3 s1`)."""
+    knobs = {k: v for k, v in changed.items() if k != "seed"}
+    if ("=" in arm or not arm) and knobs:
+        label = " ".join(f"{SHORT_KNOB_NAMES.get(k, k.rsplit('.', 1)[-1])}={v}" for k, v in knobs.items())
+    else:
+        label = arm
+    suffix = f" s{seed}"
+    if len(label) + len(suffix) > RUN_NAME_LENGTH:
+        label = label[: RUN_NAME_LENGTH - len(suffix) - 1].rstrip() + "…"
+    return label + suffix
+
+
+def study_params(resolved: Mapping[str, Any]) -> dict[str, str]:
+    """The parent run's params: the design (kind and its settings), objectives, seeds and the base knobs."""
+    import json
+
+    design = dict(resolved.get("design") or {})
+    params = {"design": str(design.pop("kind", "")), "seeds": ",".join(map(str, resolved.get("seeds") or []))}
+    params.update({f"design.{key}": json.dumps(value, default=str) for key, value in design.items() if value})
+    objectives = resolved.get("objectives") or {}
+    params["objectives"] = ", ".join(f"{name} ({direction})" for name, direction in objectives.items())
+    params.update({f"base.{knob}": str(value) for knob, value in (resolved.get("base") or {}).items()})
+    return {key: value[:MAX_PARAM] for key, value in params.items()}
 
 
 def _client(uri: str):
@@ -60,17 +106,24 @@ class Tracker:
     def start_study(self, name: str, description: str, resolved: dict[str, Any]) -> tuple[str, str]:
         """Create (or reuse) the study's experiment and open its parent run: (experiment id, parent run id)."""
         experiment = self.client.get_experiment_by_name(name)
+        experiment_tags = {STUDY_TAG: name, KIND_TAG: KIND, **({NOTE_TAG: description} if description else {})}
         if experiment is None:
             # behind a tracking server the server's default (`mlflow-artifacts:` with --serve-artifacts) is used, so
             # every host reads the artifacts through it; a database or file store keeps them under the home
             location = None if is_http(self.uri) else (self.artifact_root / name).as_uri()
-            experiment_id = self.client.create_experiment(name, artifact_location=location, tags={STUDY_TAG: name})
+            experiment_id = self.client.create_experiment(name, artifact_location=location, tags=experiment_tags)
         else:
             experiment_id = experiment.experiment_id
+            for key, value in experiment_tags.items():
+                self.client.set_experiment_tag(experiment_id, key, value)
         tags = {STUDY_TAG: name, "spikesweep.design": resolved["design"]["kind"]}
         if description:
-            tags["mlflow.note.content"] = description
+            tags[NOTE_TAG] = description
         parent = self.client.create_run(experiment_id, run_name=name, tags=tags)
+        from mlflow.entities import Param
+
+        params = [Param(key, value) for key, value in study_params(resolved).items()]
+        self.client.log_batch(parent.info.run_id, params=params)
         self.client.log_dict(parent.info.run_id, resolved, "study/resolved.yaml")
         return experiment_id, parent.info.run_id
 

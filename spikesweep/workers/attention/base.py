@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
-NeuronFactory = Callable[[Mapping[str, Any], int], nn.Module]
+NeuronFactory = Callable[[Mapping[str, Any], int], "nn.Module"]
 
 
 class Attention:

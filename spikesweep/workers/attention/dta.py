@@ -14,40 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..knobs import Knob
-from ..registries import ATTENTIONS
 from .base import Attention
-
-BRANCHES = ("txa", "tna", "both")
-TNA_KERNELS = (7, 21)
-TLA_KERNEL, CLA_KERNEL = 3, 6
-DILATION = 3
-GTCA_REDUCTION, GTCA_MIN_REDUCTION = 16, 4
-
-_DTA = {"attention": ("dta",)}
-DTA_KNOBS = (
-    Knob(
-        "dta.branches",
-        str,
-        "both",
-        "which attention branches gate the stem spikes: txa = identical cross "
-        "attention (TLA x CLA), tna = non-identical attention (LTCA x GTCA), both = sigmoid of their product "
-        "(paper); one branch gives sigmoid(branch) (.) spikes",
-        choices=BRANCHES,
-        when=_DTA,
-        owner="dta",
-    ),
-    Knob(
-        "dta.tna_kernel",
-        int,
-        7,
-        "large-kernel size of T-NA's LTCA: 7 = the code's degenerate 1x1 dilated "
-        "depth-wise conv after the 5x5 one; 21 = 5x5 DW + 7x7 DW with dilation 3 (large-kernel attention)",
-        choices=TNA_KERNELS,
-        when=_DTA,
-        owner="dta",
-    ),
-)
+from .dta_schema import CLA_KERNEL, DILATION, GTCA_MIN_REDUCTION, GTCA_REDUCTION, TLA_KERNEL
 
 
 class CrossAttention(nn.Module):
@@ -155,9 +123,4 @@ class DTAAttention(Attention):
         return DTABlock(config["timesteps"], channels, config["dta.branches"], config["dta.tna_kernel"])
 
 
-ATTENTIONS.add(
-    "dta",
-    DTAAttention(),
-    knobs=DTA_KNOBS,
-    leave_one_out={"dta.txa": {"dta.branches": "tna"}, "dta.tna": {"dta.branches": "txa"}},
-)
+DTA_ATTENTION = DTAAttention()

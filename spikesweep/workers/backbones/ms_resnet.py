@@ -19,7 +19,6 @@ from torch import nn
 
 from ..layers import SeqFold
 from ..model import ModelParts
-from ..registries import BACKBONES
 from ._blocks import MembraneShortcutBlock, Readout, conv_bn
 
 
@@ -59,12 +58,10 @@ class MSResNet(nn.Module):
         return self.readout(self.final_neuron(self.blocks(x)))
 
 
-@BACKBONES.register("ms_resnet18")
 def ms_resnet18(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return MSResNet(parts, conv_bn(input_shape[0], 64, 3, 1), None, (128, 256, 512), (3, 3, 2), (1, 2, 2), num_classes)
 
 
-@BACKBONES.register("ms_resnet34")
 def ms_resnet34(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return MSResNet(
         parts,

@@ -12,7 +12,6 @@ from torch import nn
 
 from ..layers import SeqFold
 from ..model import ModelParts
-from ..registries import BACKBONES
 from ._blocks import Readout, apply_stem_attention, conv_bn, resnet_stages
 
 
@@ -62,11 +61,9 @@ class ResNet19(nn.Module):
         return self.readout(self.blocks(x))
 
 
-@BACKBONES.register("resnet20")
 def resnet20(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return ResNet20(parts, input_shape, num_classes)
 
 
-@BACKBONES.register("resnet19")
 def resnet19(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return ResNet19(parts, input_shape, num_classes)

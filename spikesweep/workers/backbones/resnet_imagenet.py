@@ -12,7 +12,6 @@ from torch import nn
 
 from ..layers import SeqFold
 from ..model import ModelParts
-from ..registries import BACKBONES
 from ._blocks import Readout, apply_stem_attention, conv_bn, resnet_stages
 
 
@@ -36,11 +35,9 @@ class ImageNetResNet(nn.Module):
         return self.readout(self.blocks(self.pool(x)))
 
 
-@BACKBONES.register("resnet18")
 def resnet18(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return ImageNetResNet(parts, input_shape, num_classes, (2, 2, 2, 2))
 
 
-@BACKBONES.register("resnet34")
 def resnet34(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return ImageNetResNet(parts, input_shape, num_classes, (3, 4, 6, 3))

@@ -7,7 +7,6 @@ from torch import nn
 
 from ..layers import SeqFold, conv_bn
 from ..model import ModelParts
-from ..registries import BACKBONES
 
 
 class SmallCNN(nn.Module):
@@ -36,6 +35,5 @@ class SmallCNN(nn.Module):
         return self.fc(x)
 
 
-@BACKBONES.register("small_cnn")
 def small_cnn(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return SmallCNN(parts, input_shape, num_classes)

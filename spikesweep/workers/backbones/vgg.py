@@ -15,7 +15,6 @@ from torch import nn
 
 from ..layers import SeqFold
 from ..model import ModelParts
-from ..registries import BACKBONES
 from ._blocks import Readout, apply_stem_attention, conv_bn
 
 VGG13_STAGES = ((64, 64), (128, 128), (256, 256), (512, 512), (512, 512))
@@ -45,6 +44,5 @@ class VGG13(nn.Module):
         return self.readout(self.features(x))
 
 
-@BACKBONES.register("vgg13")
 def vgg13(parts: ModelParts, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return VGG13(parts, input_shape, num_classes)

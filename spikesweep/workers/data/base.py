@@ -13,13 +13,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..knobs import Knob, declare, resolve
 from ..plugin_registry import NameView
 from ..registries import DATASETS, load_plugins
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 

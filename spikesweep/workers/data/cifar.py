@@ -12,13 +12,15 @@ import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..registries import DATASETS
 from .base import DataBundle, DatasetMissing, DatasetSpec, require_data_dir
+
+if TYPE_CHECKING:
+    pass
 
 CROP_FLIP = {"crop_padding": 4, "flip": True}  # the common part of the FSTA / STAA / DTA CIFAR recipes
 
@@ -138,6 +140,8 @@ def check(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) ->
 
 
 def load_cifar(fmt: CifarFormat, config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
+    import torch
+
     folder = present(fmt, config, data_dir)
     train_images, train_labels = read_batches(fmt, folder, fmt.train_files)
     val_images, val_labels = read_batches(fmt, folder, fmt.val_files)

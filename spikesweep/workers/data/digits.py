@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetSpec
+
+if TYPE_CHECKING:
+    import torch
 
 SPLIT_SEED = 0  # the train/validation split never depends on the trial seed
 VAL_FRACTION = 0.2
@@ -48,6 +50,7 @@ def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tupl
 
 def digit_images(upscale: int = 1) -> tuple[torch.Tensor, np.ndarray]:
     """All 1797 digits as intensities in [0, 1], `[N, 1, 8k, 8k]` float32, and their labels."""
+    import torch
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -58,6 +61,8 @@ def digit_images(upscale: int = 1) -> tuple[torch.Tensor, np.ndarray]:
 
 
 def load_digits_bundle(config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
+    import torch
+
     images, labels = digit_images(config["digits.upscale"])
     train_idx, val_idx = stratified_split(labels, VAL_FRACTION, SPLIT_SEED)
     pixels = images.numpy()

@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..knobs import Knob, declare
 from .base import DataBundle, DatasetMissing, event_datasets, require_data_dir
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,8 @@ def frames_of(samples: Iterable[tuple[np.ndarray, int]], count: int) -> tuple[to
 
     `load_dataset` hands them out as float32; the cache stores the int16 counts without a float copy.
     """
+    import torch
+
     frames, labels = None, np.empty(count, np.int64)
     for index, (frame, label) in enumerate(samples):
         if frames is None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ..knobs import Knob, declare
 from ..registries import DATASETS
 from .base import DataBundle, DatasetSpec
+
+if TYPE_CHECKING:
+    import torch
 
 _WHEN = {"dataset": ("synthetic",)}
 
@@ -44,6 +45,8 @@ def input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
 
 
 def random_split(config: Mapping[str, Any], count: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    import torch
+
     shape = input_shape(config)
     if config["synthetic.kind"] == "event":
         x = torch.poisson(torch.full((count, config["timesteps"], *shape), 0.5), generator=generator)
@@ -54,6 +57,8 @@ def random_split(config: Mapping[str, Any], count: int, generator: torch.Generat
 
 
 def load_synthetic(config: Mapping[str, Any], data_dir: Path | None) -> DataBundle:
+    import torch
+
     generator = torch.Generator().manual_seed(config["synthetic.seed"])
     train_x, train_y = random_split(config, config["synthetic.train_samples"], generator)
     val_x, val_y = random_split(config, config["synthetic.val_samples"], generator)

@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..registries import NEURONS
 from .base import SpikingNeuron
 from .generic import LIF, wants_fused
 
 
-@NEURONS.register("dta")
 def dta_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
     """DTA's LIF: decay 0.5, threshold 1, triangular surrogate of half-width 1."""
     return LIF(0.5, 1.0, reset="hard", surrogate="triangle", width=1.0, fused=wants_fused(config))

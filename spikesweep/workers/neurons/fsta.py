@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..registries import NEURONS
 from .base import SpikingNeuron
 from .generic import LIF, wants_fused
 
@@ -17,7 +16,6 @@ FSTA_DECAY = 0.25
 FSTA_V_TH = 1.0
 
 
-@NEURONS.register("fsta")
 def fsta_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
     """FSTA's LIF: fires at u > V_th / 2; the surrogate window u in [0, V_th] is centred on that threshold."""
     return LIF(

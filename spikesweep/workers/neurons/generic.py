@@ -7,53 +7,8 @@ from typing import Any
 
 import torch
 
-from ..knobs import Knob, declare
-from ..registries import NEURONS
 from .base import SURROGATES, SpikingNeuron
 from .fused import lif_multistep, ops_are_counted
-
-_GENERIC = {"neuron": ("generic",)}
-declare(
-    Knob(
-        "neuron.decay",
-        float,
-        0.5,
-        "membrane decay factor per step (u = decay * u + x)",
-        low=0.0,
-        high=1.0,
-        when=_GENERIC,
-        owner="neuron",
-    ),
-    Knob("neuron.threshold", float, 1.0, "firing threshold", low=1e-3, high=100.0, when=_GENERIC, owner="neuron"),
-    Knob(
-        "neuron.reset",
-        str,
-        "hard",
-        "reset after a spike: to zero (hard) or by subtracting the threshold (soft)",
-        choices=("hard", "soft"),
-        when=_GENERIC,
-        owner="neuron",
-    ),
-    Knob(
-        "neuron.surrogate",
-        str,
-        "rectangle",
-        "surrogate gradient of the spike function",
-        choices=SURROGATES.names,
-        when=_GENERIC,
-        owner="neuron",
-    ),
-    Knob(
-        "neuron.surrogate_width",
-        float,
-        1.0,
-        "width of the surrogate window",
-        low=1e-3,
-        high=100.0,
-        when=_GENERIC,
-        owner="neuron",
-    ),
-)
 
 
 class LIF(SpikingNeuron):
@@ -102,7 +57,6 @@ def wants_fused(config: Mapping[str, Any]) -> bool:
     return config.get("lif_impl", "eager") == "fused"
 
 
-@NEURONS.register("generic")
 def generic_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
     return LIF(
         config["neuron.decay"],

@@ -15,12 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..registries import NEURONS
 from .base import SpikingNeuron, spike
 from .fused import lif_multistep, ops_are_counted
 from .generic import wants_fused
+from .presets_schema import LIF_PARAMS
 
-LIF_PARAMS = ("literal", "tau_style")
 THRESHOLD = 1.0
 SURROGATE, SURROGATE_WIDTH = "rectangle", 1.0
 
@@ -106,7 +105,6 @@ class AdaptiveLIF(SpikingNeuron):
         return self.record(torch.stack(spikes))
 
 
-@NEURONS.register("staa")
 def staa_lif(config: Mapping[str, Any], channels: int) -> SpikingNeuron:
     """STAA's adaptive LIF with the paper's literal form and init (M = 2, N = 0.1)."""
     return AdaptiveLIF(channels, fused=wants_fused(config))

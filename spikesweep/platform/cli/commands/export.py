@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ...errors import UserError
     from ...reporting.records import load_records
     from ...stores.home import get_home
+    from ..output import format_table
 
     try:
         records = load_records(get_home(), args.study)
@@ -58,10 +59,6 @@ def run(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(handle, fieldnames=columns + ["file"])
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows)} trial files and pareto.csv to {out}")
-    for row in rows:
-        print(
-            f"  {row['file']}: {row['arm']} seed={row['seed']} accuracy={row.get('accuracy')} "
-            f"energy_mj={row.get('energy_mj')}"
-        )
+    print(f"wrote {len(rows)} trial files and pareto.csv (energy_mj in mJ) to {out}")
+    print(format_table(rows, ["file", "arm", "seed", "accuracy", "energy_mj"]))
     return 0

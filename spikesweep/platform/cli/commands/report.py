@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...reporting.render import FORMATS
-from ...reporting.stats import PAIRED_TESTS
+from ...report_choices import FORMATS, PAIRED_TESTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from ...errors import UserError
     from ...reporting import build_report, load_records, render, study_settings, write_report_artifacts
     from ...stores import get_home, load_resolved_study
+    from ..output import print_markdown
 
     home = get_home()
     try:
@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
+    elif args.format == "md":
+        print_markdown(text, sys.stdout)
     else:
         print(text, end="")
     if args.artifacts:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -29,6 +32,25 @@ def builtin_names() -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+
+
+@contextmanager
+def study_file(argument: str) -> Iterator[str]:
+    """A study file path for `argument`: the path itself when it exists, else the built-in study of that name
+    (`submit quickstart` after a pip install, where no search_spaces/ folder is at hand)."""
+    from ...errors import UserError
+
+    name = argument[:-5] if argument.endswith(".yaml") else argument
+    if Path(argument).exists() or "/" in argument:
+        yield argument
+        return
+    if name not in builtin_names():
+        raise UserError(
+            f"{argument}: no such study file or built-in study "
+            f"(allowed: a path to a YAML file, or one of {', '.join(builtin_names())})"
+        )
+    with resources.as_file(resources.files(PACKAGE).joinpath(FOLDER, f"{name}.yaml")) as path:
+        yield str(path)
 
 
 def builtin_text(name: str) -> str:

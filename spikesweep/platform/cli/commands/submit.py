@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import Any
 
-from ..output import format_table, progress_line
+from ..output import format_table
 from .validate import add_override_arguments
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("submit", help="run a study (validate, train every trial, pick the Pareto front)")
-    parser.add_argument("file", help="study file (YAML)")
+    parser.add_argument("file", help="study file (YAML), or the name of a built-in study (see `spikesweep spaces`)")
     add_override_arguments(parser)
     parser.add_argument("--name", help="run under this study name instead of the file's `study:`")
     parser.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
@@ -31,11 +31,13 @@ def run(args: argparse.Namespace) -> int:
     from ...errors import UserError
     from ...stores.home import get_home
     from ...study.validation import load_study
+    from .spaces import study_file
 
     overrides = list(args.overrides)
     if args.name:
         check_study_name(args.name)
-    loaded = load_study(args.file, overrides, args.data_dir, args.seeds, args.n_trials)
+    with study_file(args.file) as path:
+        loaded = load_study(path, overrides, args.data_dir, args.seeds, args.n_trials)
     if args.name:
         loaded.study.study = args.name
     for line in loaded.warnings:
@@ -67,19 +69,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ...run.driver import run_study
     from ...stores import StudyExists
+    from ..live import progress_display
 
-    last = [""]
     terminal = sys.stderr if args.json else sys.stdout
-
-    def show(progress) -> None:
-        line = progress_line(progress)
-        if line != last[0]:
-            print(line, file=terminal, flush=True)
-            last[0] = line
-
     print(f"study {name}: {loaded.study.design.kind} design, home {home.root}", file=terminal, flush=True)
     try:
-        outcome = run_study(loaded, home, args.address, show)
+        with progress_display(terminal, name) as show:
+            outcome = run_study(loaded, home, args.address, show)
     except StudyExists:  # another submit of the same name won the race
         raise UserError(already_exists(args.file, name, home.where(), "queued")) from None
     if args.json:
@@ -146,9 +142,11 @@ def already_exists(file: str, name: str, where: object, status: str) -> str:
 def run_report_hook(home, name: str, out=None) -> None:
     """Print the ablation report and log it to the parent run; a report problem never fails the study."""
     from ...reporting.after_submit import after_submit as hook
+    from ..output import print_markdown
 
+    stream = out or sys.stdout
     try:
-        hook(home, name, out=out or sys.stdout)
+        hook(home, name, show=lambda text: print_markdown("\nablation report\n\n" + text, stream))
     except Exception as error:
         log.warning("the ablation report failed: %s", error)
         print(f"warning: the ablation report failed: {error}", file=sys.stderr)

@@ -28,15 +28,17 @@ def n_trials_value(text: str) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("validate", help="check a study file (one line per problem, exit 2 if bad)")
-    parser.add_argument("file", help="study file (YAML)")
+    parser.add_argument("file", help="study file (YAML), or the name of a built-in study")
     add_override_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ...study.validation import load_study
+    from .spaces import study_file
 
-    loaded = load_study(args.file, args.overrides, seeds=args.seeds, n_trials=args.n_trials)
+    with study_file(args.file) as path:
+        loaded = load_study(path, args.overrides, seeds=args.seeds, n_trials=args.n_trials)
     for line in loaded.warnings:
         print(f"warning: {line}", file=sys.stderr)
     study = loaded.study
