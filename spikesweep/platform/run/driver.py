@@ -16,11 +16,12 @@ from ..stores.home import Home
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, completed_trials, open_study
 from ..stores.registry import Registry
 from ..stores.tracking import Tracker
-from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
+from ..study.designs import SearchSpace, TrialSpec, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
 from .callbacks import Progress, StoreCallback, StudyContext
 from .packing import GpuPlan, PackedResources, ProbeFit
 from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, trial_resources
+from .schedulers import make_scheduler
 from .trainable import META_KEY, train
 
 log = logging.getLogger(__name__)
@@ -51,22 +52,6 @@ def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) 
         if key not in seen:
             seen.add(key)
             prepare_dataset(config, Path(data_dir).expanduser() if data_dir else None, home.cache_dir)
-
-
-def _scheduler(loaded: LoadedStudy):
-    study = loaded.study
-    if study.scheduler.kind != "asha":
-        return None
-    from ray.tune.schedulers import ASHAScheduler
-
-    return ASHAScheduler(
-        time_attr="epoch",
-        metric="accuracy",
-        mode="max",
-        max_t=max_epochs(study, loaded.specs),
-        grace_period=study.scheduler.grace_epochs,
-        reduction_factor=study.scheduler.reduction_factor,
-    )
 
 
 def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict[str, str]) -> Outcome:
@@ -227,7 +212,7 @@ def run_study(
             param_space=param_space,
             tune_config=tune.TuneConfig(
                 search_alg=search_alg,
-                scheduler=_scheduler(loaded),
+                scheduler=make_scheduler(loaded, context.spec_of),
                 num_samples=num_samples,
                 max_concurrent_trials=study.max_concurrent,
                 reuse_actors=True,

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 OBJECTIVE_METRICS = ("accuracy", "energy_mj", "firing_rate", "val_loss", "params")
 DIRECTIONS = ("max", "min")
@@ -121,10 +129,38 @@ class Resources(_Strict):
         raise ValueError(f"{value!r} is not a GPU share (allowed: auto | a number >= 0)")
 
 
+MOASHA_ONLY = ("rank", "tie_break", "bootstrap", "protect")
+
+
 class Scheduler(_Strict):
-    kind: Literal["none", "asha"] = "none"
+    """Early stopping: none, `asha` (accuracy only, Ray's) or `moasha` (all objectives, `run/moasha.py`)."""
+
+    kind: Literal["none", "asha", "moasha"] = "none"
     grace_epochs: int = Field(1, ge=1)
     reduction_factor: float = Field(2.0, gt=1)
+    rank: Literal["nsga2", "epsnet"] = "nsga2"
+    tie_break: Literal["crowding", "hypervolume"] = "crowding"
+    bootstrap: int = Field(3, ge=1)
+    protect: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _moasha_fields(self) -> Scheduler:
+        extra = [name for name in MOASHA_ONLY if name in self.model_fields_set and self.kind != "moasha"]
+        if extra:
+            raise ValueError(
+                f"{extra[0]} applies to kind moasha only (allowed with {self.kind}: "
+                "kind, grace_epochs, reduction_factor)"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        """Stored without the moasha-only fields unless the kind is moasha (other studies' files stay as they were)."""
+        data = handler(self)
+        if self.kind != "moasha":
+            for name in MOASHA_ONLY:
+                data.pop(name, None)
+        return data
 
 
 Design = Annotated[GridDesign | AblationDesign | SearchDesign, Field(discriminator="kind")]
@@ -145,6 +181,7 @@ class StudyFile(_Strict):
     reference: dict[str, Any] | None = None
     data_dir: str | None = None
     max_concurrent: int | None = Field(None, ge=1)
+    cache: bool = True  # reuse COMPLETE results of identical trials from any study of the home (`run/cache.py`)
 
     @field_validator("seeds")
     @classmethod
