@@ -18,6 +18,7 @@ from ..stores.registry import Registry
 from ..stores.tracking import Tracker
 from ..study.designs import SearchSpace, TrialSpec, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
+from .cache import open_cache
 from .callbacks import Progress, StoreCallback, StudyContext
 from .packing import GpuPlan, PackedResources, ProbeFit
 from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, trial_resources
@@ -197,6 +198,11 @@ def run_study(
             num_samples = 1
         progress = Progress(total=num_samples * (len(specs) if specs else 1))
         callback = StoreCallback(context, progress, show)
+        callbacks: list[Any] = [callback]
+        cache_view = None
+        if study.cache:
+            cache_view, cache_callback = open_cache(context, callback, loaded.specs or None, data_dir)
+            callbacks.append(cache_callback)
         resources, packed = _resources(loaded, specs)
         trainable = tune.with_parameters(
             train,
@@ -205,6 +211,7 @@ def run_study(
             data_dir=data_dir,
             cache_dir=str(home.cache_dir),
             gpu_share=packed,
+            cache=cache_view,
         )
         log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
@@ -222,7 +229,7 @@ def run_study(
                 name=name,
                 storage_path=str(home.ray_results),
                 verbose=0,
-                callbacks=[callback],
+                callbacks=callbacks,
                 failure_config=tune.FailureConfig(max_failures=0),
             ),
         )

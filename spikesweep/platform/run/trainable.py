@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...workers import TrialEnv, resolve, run_trial
+from .cache_key import CacheView
 
 META_KEY = "index"
+CACHED_FROM, CACHE_KEY = "cached_from", "cache_key"  # result keys of a trial served from the result cache
 
 
 def error_text(error: BaseException) -> str:
@@ -40,10 +42,13 @@ def train(
     data_dir: str | None = None,
     cache_dir: str | None = None,
     gpu_share: Callable[[dict[str, Any]], float] | None = None,
+    cache: CacheView | None = None,
 ) -> None:
     """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver).
 
     `gpu_share` (under `resources.gpu: auto`) gives the trial's GPU fraction, which the trial enforces on itself.
+    A configuration with a COMPLETE result in `cache` is not trained: its cached epochs are reported instead, each
+    carrying `CACHED_FROM` (the origin trial).
     """
     from pathlib import Path
 
@@ -56,6 +61,11 @@ def train(
         last_epoch = int(metrics.get("epoch", last_epoch))
         tune.report(dict(metrics))
 
+    hit = cache.lookup(trial_config(config, specs)) if cache is not None else None
+    if hit is not None:
+        for metrics in hit[2]:
+            tune.report({**metrics, CACHED_FROM: hit[1], CACHE_KEY: hit[0]})
+        return
     fraction = gpu_share(config) if gpu_share is not None else None
     env = TrialEnv(
         Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None, gpu_fraction=fraction or None

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the outcome as JSON on stdout (progress goes to stderr)"
     )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="train every trial: neither reuse nor store cached results"
+    )
     parser.set_defaults(func=run)
 
 
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         if not re.match(NAME_PATTERN, args.name):
             raise UserError(f"--name: {args.name!r} is not a valid study name (allowed: letters, digits, - and _)")
         loaded.study.study = args.name
+    if args.no_cache:
+        loaded.study.cache = False
     for line in loaded.warnings:
         print(f"warning: {line}", file=sys.stderr)
     home = get_home()
