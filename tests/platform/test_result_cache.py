@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from spikesweep.platform.run.cache_key import CacheView, data_dir_digest, data_fingerprint, serves, trial_key
@@ -80,3 +82,26 @@ def test_store_keeps_the_longest_curve_links_and_clears(registry):
     assert cache.clear("a") == 1 and set(cache.entries()) == {"k1"}
     assert cache.clear() == 1 and cache.entries() == {}
     assert cache.links("d") == {"trial-9": "c/c-t"}  # the history of reuses stays
+
+
+def test_cache_commands_list_and_clear(tmp_path, monkeypatch, capsys):
+    from spikesweep.platform.cli import main
+    from spikesweep.platform.stores.home import get_home
+
+    monkeypatch.setenv("SPIKESWEEP_HOME", str(tmp_path / "home"))
+    for name in ("SPIKESWEEP_MLFLOW_URI", "SPIKESWEEP_OPTUNA_URI", "SPIKESWEEP_REGISTRY_URI"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["cache", "ls"]) == 0
+    assert "the result cache is empty" in capsys.readouterr().out
+    home = get_home()
+    home.create()
+    with Registry(home.registry_uri) as registry:
+        registry.create_study("a", "text", "0" * 64, {})
+        ResultCache(registry).put(result("k1", "a", 2))
+    assert main(["cache", "ls", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["study"], r["trial"], r["epochs"], r["accuracy"]) for r in rows] == [("a", "a-t", 2, 0.52)]
+    assert main(["cache", "clear", "--study", "nope"]) == 2
+    assert "--study: no study 'nope'" in capsys.readouterr().err
+    assert main(["cache", "clear"]) == 0
+    assert "dropped 1 cached result(s)" in capsys.readouterr().out
