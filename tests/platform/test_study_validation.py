@@ -68,6 +68,12 @@ BAD = [
         ["scheduler.rank: 'crowding' is not allowed (allowed: 'nsga2', 'epsnet')"],
     ),
     (
+        "study: s\ndesign: {kind: ablation, arms: [{name: T2, set: {timesteps: 2}}]}\n"
+        "scheduler: {kind: moasha, protect: [basline]}\n",
+        [],
+        ["scheduler.protect: unknown arm 'basline' (allowed: baseline | T2)"],
+    ),
+    (
         "study: s\ndesign: {kind: grid, factors: {timesteps: [1]}}\nobjectives: {accuracy: max, energy: min}\n",
         [],
         ["objectives: unknown objective 'energy' (allowed: accuracy | energy_mj | firing_rate | val_loss | params)"],

@@ -190,6 +190,17 @@ class StudyFile(_Strict):
             raise ValueError(f"seeds must be distinct non-negative integers, got {seeds}")
         return seeds
 
+    @model_validator(mode="after")
+    def _protected_arms_exist(self) -> StudyFile:
+        """`scheduler.protect` names arms of an ablation (baseline, its arms, `w/o X` of leave_one_out)."""
+        if not self.scheduler.protect or not isinstance(self.design, AblationDesign):
+            return self
+        arms = ["baseline", *(arm.name for arm in self.design.arms), *(f"w/o {n}" for n in self.design.leave_one_out)]
+        unknown = [name for name in self.scheduler.protect if name not in arms]
+        if unknown:
+            raise ValueError(f"scheduler.protect: unknown arm {unknown[0]!r} (allowed: {' | '.join(arms)})")
+        return self
+
     @field_validator("objectives")
     @classmethod
     def _known_objectives(cls, objectives: dict[str, str]) -> dict[str, str]:
