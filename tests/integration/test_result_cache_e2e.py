@@ -109,3 +109,43 @@ def test_quickstart_twice_trains_once_and_reports_the_same(ray_session, home, tm
     assert "dropped 8 cached result(s) of study first" in capsys.readouterr().out
     assert main(["cache", "ls", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+SEARCH = {
+    "study": "srch",
+    "base": {"epochs": 1, "energy.samples": 32},
+    "design": {
+        "kind": "search",
+        "sampler": "random",
+        "n_trials": 2,
+        "space": {"timesteps": {"int": [1, 2]}},
+        "points_to_evaluate": [{"timesteps": 1}, {"timesteps": 2}],
+    },
+    "seeds": [0],
+    "resources": {"cpu": 1, "gpu": 0},
+}
+
+
+def test_search_design_reuses_cached_trials_and_tells_optuna_their_values(ray_session, home, tmp_path, capsys):
+    import yaml
+
+    from spikesweep.platform.stores.optuna_store import load_study
+
+    path = tmp_path / "srch.yaml"
+    path.write_text(yaml.safe_dump(SEARCH, sort_keys=False))
+    assert main(["submit", str(path), "--name", "a"]) == 0
+    assert main(["submit", str(path), "--name", "b"]) == 0
+    registry = Registry(home.registry_uri)
+    first = {t.config["timesteps"]: t for t in registry.trials("a")}
+    second = registry.trials("b")
+    links = ResultCache(registry).links("b")
+    registry.close()
+    assert len(second) == 2 and set(links) == {t.ray_trial_id for t in second}
+    values = {t.number: t.values for t in load_study(home.optuna_uri, "b").trials}
+    for trial in second:
+        origin = first[trial.config["timesteps"]]
+        assert links[trial.ray_trial_id] == f"a/{origin.ray_trial_id}"
+        assert values[trial.optuna_trial_number] == [origin.metrics["accuracy"], origin.metrics["energy_mj"]]
+    capsys.readouterr()
+    assert main(["report", "b"]) == 0
+    assert "2 of 2 trial(s) reused cached results instead of training" in capsys.readouterr().out
