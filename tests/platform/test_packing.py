@@ -105,7 +105,9 @@ def test_study_file_gpu_is_auto_by_default_and_checked():
         check_structure(
             {"study": "s", "design": {"kind": "grid", "factors": {"lr": [0.1]}}, "resources": {"gpu": bad}}, problems
         )
-        assert problems.errors == [f"s.yaml: resources.gpu: {bad!r} is not a GPU share (allowed: auto | a finite number >= 0)"]
+        assert problems.errors == [
+            f"s.yaml: resources.gpu: {bad!r} is not a GPU share (allowed: auto | a finite number >= 0)"
+        ]
 
 
 GRID = """\

@@ -69,7 +69,7 @@ def test_study_and_trials_round_trip(tmp_path):
         with pytest.raises(RegistryError, match="read-only"):
             again.set_status("s", "running")
         tables = set(sqlalchemy.inspect(again.engine).get_table_names())
-    assert tables == {"ss_studies", "ss_trials", "ss_alembic_version"}
+    assert tables == {"ss_studies", "ss_trials", "ss_cache_entries", "ss_cache_links", "ss_alembic_version"}
 
 
 def test_verbs_check_their_arguments_and_transitions(tmp_path):
@@ -130,7 +130,7 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from spikesweep.platform.stores.migrations import VERSION_TABLE, include_name
+    from spikesweep.platform.stores.migrations import VERSION_TABLE, head_revision, include_name
     from spikesweep.platform.stores.registry_models import Base
 
     url = f"sqlite:///{tmp_path / 'shared.db'}"

@@ -55,7 +55,23 @@ BAD = [
     (
         "study: s\ndesign: {kind: grid, factors: {timesteps: [1]}}\nscheduler: {kind: hyperband}\n",
         [],
-        ["scheduler.kind: 'hyperband' is not allowed (allowed: 'none', 'asha')"],
+        ["scheduler.kind: 'hyperband' is not allowed (allowed: 'none', 'asha', 'moasha')"],
+    ),
+    (
+        "study: s\ndesign: {kind: grid, factors: {timesteps: [1]}}\nscheduler: {kind: asha, rank: epsnet}\n",
+        [],
+        ["scheduler: rank applies to kind moasha only (allowed with asha: kind, grace_epochs, reduction_factor)"],
+    ),
+    (
+        "study: s\ndesign: {kind: grid, factors: {timesteps: [1]}}\nscheduler: {kind: moasha, rank: crowding}\n",
+        [],
+        ["scheduler.rank: 'crowding' is not allowed (allowed: 'nsga2', 'epsnet')"],
+    ),
+    (
+        "study: s\ndesign: {kind: ablation, arms: [{name: T2, set: {timesteps: 2}}]}\n"
+        "scheduler: {kind: moasha, protect: [basline]}\n",
+        [],
+        ["scheduler.protect: unknown arm 'basline' (allowed: baseline | T2)"],
     ),
     (
         "study: s\ndesign: {kind: grid, factors: {timesteps: [1]}}\nobjectives: {accuracy: max, energy: min}\n",
@@ -220,7 +236,26 @@ def test_resolved_study_holds_overrides_and_defaults(tmp_path):
     assert resolved["base"] == {"epochs": 1, "lr": 0.01, "optimizer": "adam"}
     assert resolved["objectives"] == {"accuracy": "max", "energy_mj": "min"}
     assert resolved["scheduler"] == {"kind": "none", "grace_epochs": 1, "reduction_factor": 2.0}
+    assert resolved["cache"] is True
     assert [spec.config["lr"] for spec in loaded.specs] == [0.01, 0.01]
+
+
+def test_moasha_scheduler_fields_are_stored_with_their_defaults(tmp_path):
+    from spikesweep.platform.study.validation import load_study
+
+    study = tmp_path / "s.yaml"
+    study.write_text(GOOD + "scheduler: {kind: moasha, bootstrap: 4, protect: [baseline]}\ncache: false\n")
+    resolved = load_study(str(study), []).resolved()
+    assert resolved["scheduler"] == {
+        "kind": "moasha",
+        "grace_epochs": 1,
+        "reduction_factor": 2.0,
+        "rank": "nsga2",
+        "tie_break": "crowding",
+        "bootstrap": 4,
+        "protect": ["baseline"],
+    }
+    assert resolved["cache"] is False
 
 
 def test_data_dir_must_exist_and_is_stored_absolute(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ class TrialRecord:
     mlflow_run_id: str | None = None
     ray_trial_id: str | None = None
     error: str | None = None
+    cached_from: str | None = None  # `study/trial` whose cached result this trial reused (not trained)
 
 
 def load_records(home: Any, study: str) -> list[TrialRecord]:
@@ -41,6 +43,7 @@ def load_records(home: Any, study: str) -> list[TrialRecord]:
 def load_study_records(home: Any, study: str) -> tuple[Study, list[TrialRecord]]:
     """The study's registry snapshot and its trial records, from one read-only open of the registry."""
     from ..stores import Home, StudyNotFound, get_home, open_registry
+    from ..stores.result_cache import cache_links
 
     home = home if isinstance(home, Home) else get_home(home)
     if not home.registry_exists():
@@ -50,10 +53,11 @@ def load_study_records(home: Any, study: str) -> tuple[Study, list[TrialRecord]]
         if row is None:
             raise StudyNotFound(f"no study {study!r} in {home.root}")
         trials = registry.trials(study)
-    return row, _records(home, row, trials)
+        cached = cache_links(registry, study)
+    return row, _records(home, row, trials, cached)
 
 
-def _records(home: Any, row: Study, trials: list[Trial]) -> list[TrialRecord]:
+def _records(home: Any, row: Study, trials: list[Trial], cached: Mapping[str, str]) -> list[TrialRecord]:
     from ..pareto import front_of
     from ..stores.optuna_store import FAIL_REASON, completed_trials, load_study
 
@@ -87,6 +91,7 @@ def _records(home: Any, row: Study, trials: list[Trial]) -> list[TrialRecord]:
                 mlflow_run_id=trial.mlflow_run_id,
                 ray_trial_id=trial.ray_trial_id,
                 error=error,
+                cached_from=cached.get(trial.ray_trial_id),
             )
         )
     return sorted(records, key=lambda r: (r.number < 0, r.number))

@@ -106,6 +106,9 @@ def build_report(
     objectives = dict(objectives or DEFAULT_OBJECTIVES)
     metrics = list(dict.fromkeys([*metrics, *objectives]))
     notes: list[str] = []
+    cached = [r for r in records if r.cached_from]
+    if cached:
+        notes.append(f"{len(cached)} of {len(records)} trial(s) reused cached results instead of training")
     groups = _group(records)
     front, hv, hv_ref = _front(records, objectives)
     on_front = set(front)

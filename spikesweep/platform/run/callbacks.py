@@ -35,6 +35,8 @@ TUNE_KEYS = set(AUTO_RESULT_KEYS) | {
     "pid",
     "timestamp",
     NODE_KEY,
+    "cached_from",  # a trial served from the result cache: `cache.py` links it, the stores keep the metrics only
+    "cache_key",
 }
 MLFLOW_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 

@@ -20,11 +20,13 @@ from ..stores.registry import Registry
 from ..stores.schema import init_stores
 from ..stores.tracking import Tracker
 from ..stores.uris import scrub
-from ..study.designs import SearchSpace, TrialSpec, max_epochs, search_spec, varying_knobs
+from ..study.designs import SearchSpace, TrialSpec, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
+from .cache import open_cache
 from .callbacks import Progress, StoreCallback, StudyContext
 from .packing import GpuPlan, PackedResources, ProbeFit
 from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, stop_ray, trial_resources
+from .schedulers import make_scheduler
 from .trainable import META_KEY, train
 
 log = logging.getLogger(__name__)
@@ -55,22 +57,6 @@ def prepare_data(specs: list[dict[str, Any]], home: Home, data_dir: str | None) 
         if key not in seen:
             seen.add(key)
             prepare_dataset(config, Path(data_dir).expanduser() if data_dir else None, home.cache_dir)
-
-
-def _scheduler(loaded: LoadedStudy):
-    study = loaded.study
-    if study.scheduler.kind != "asha":
-        return None
-    from ray.tune.schedulers import ASHAScheduler
-
-    return ASHAScheduler(
-        time_attr="epoch",
-        metric="accuracy",
-        mode="max",
-        max_t=max_epochs(study, loaded.specs),
-        grace_period=study.scheduler.grace_epochs,
-        reduction_factor=study.scheduler.reduction_factor,
-    )
 
 
 def summarize(optuna_study: Any, registry: Registry, name: str, objectives: dict[str, str]) -> Outcome:
@@ -225,6 +211,11 @@ def run_study(
             num_samples = 1
         progress = Progress(total=num_samples * (len(specs) if specs else 1))
         callback = StoreCallback(context, progress, show)
+        callbacks: list[Any] = [callback]
+        cache_view = None
+        if study.cache:
+            cache_view, cache_callback = open_cache(context, callback, loaded.specs or None, data_dir)
+            callbacks.append(cache_callback)
         resources, packed = _resources(loaded, specs)
         trainable = tune.with_parameters(
             train,
@@ -233,6 +224,7 @@ def run_study(
             data_dir=data_dir,
             cache_dir=str(home.cache_dir),
             gpu_share=packed,
+            cache=cache_view,
         )
         log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
@@ -240,7 +232,7 @@ def run_study(
             param_space=param_space,
             tune_config=tune.TuneConfig(
                 search_alg=search_alg,
-                scheduler=_scheduler(loaded),
+                scheduler=make_scheduler(loaded, context.spec_of),
                 num_samples=num_samples,
                 max_concurrent_trials=study.max_concurrent,
                 reuse_actors=True,
@@ -250,7 +242,7 @@ def run_study(
                 name=name,
                 storage_path=str(home.ray_results),
                 verbose=0,
-                callbacks=[callback],
+                callbacks=callbacks,
                 failure_config=tune.FailureConfig(max_failures=0),
             ),
         )

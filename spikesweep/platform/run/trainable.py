@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...workers import TrialEnv, resolve, run_trial
+from .cache_key import CacheView
 
 META_KEY = "index"
 NODE_KEY = "ray_node_id"
+CACHED_FROM, CACHE_KEY = "cached_from", "cache_key"  # result keys of a trial served from the result cache
 
 
 def error_text(error: BaseException) -> str:
@@ -42,10 +44,13 @@ def train(
     data_dir: str | None = None,
     cache_dir: str | None = None,
     gpu_share: Callable[[dict[str, Any]], float] | None = None,
+    cache: CacheView | None = None,
 ) -> None:
     """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver).
 
     `gpu_share` (under `resources.gpu: auto`) gives the trial's GPU fraction, which the trial enforces on itself.
+    A configuration with a COMPLETE result in `cache` is not trained: its cached epochs are reported instead, each
+    carrying `CACHED_FROM` (the origin trial).
     """
     from pathlib import Path
 
@@ -61,6 +66,11 @@ def train(
         tune.report({**metrics, NODE_KEY: node})
 
     cache_dir = os.environ.get("SPIKESWEEP_CACHE_DIR") or cache_dir  # a node's own frame cache, if it names one
+    hit = cache.lookup(trial_config(config, specs)) if cache is not None else None
+    if hit is not None:
+        for metrics in hit[2]:
+            tune.report({**metrics, CACHED_FROM: hit[1], CACHE_KEY: hit[0]})
+        return
     fraction = gpu_share(config) if gpu_share is not None else None
     env = TrialEnv(
         Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None, gpu_fraction=fraction or None

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import cache_models  # noqa: F401  (the result cache's tables share the registry's metadata)
 from .errors import InvalidTransition, RegistryError, SchemaMismatch, StudyExists, StudyNotFound, TrialNotFound
 from .registry_models import StudyRow, TrialRow, now
 

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from ..stores.paths import name_problem
 from . import yaml_rules
@@ -140,10 +148,38 @@ class Resources(_Strict):
         raise ValueError(f"{value!r} is not a GPU share (allowed: auto | a finite number >= 0)")
 
 
+MOASHA_ONLY = ("rank", "tie_break", "bootstrap", "protect")
+
+
 class Scheduler(_Strict):
-    kind: Literal["none", "asha"] = "none"
+    """Early stopping: none, `asha` (accuracy only, Ray's) or `moasha` (all objectives, `run/moasha.py`)."""
+
+    kind: Literal["none", "asha", "moasha"] = "none"
     grace_epochs: int = Field(1, ge=1)
     reduction_factor: float = Field(2.0, gt=1)
+    rank: Literal["nsga2", "epsnet"] = "nsga2"
+    tie_break: Literal["crowding", "hypervolume"] = "crowding"
+    bootstrap: int = Field(3, ge=1)
+    protect: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _moasha_fields(self) -> Scheduler:
+        extra = [name for name in MOASHA_ONLY if name in self.model_fields_set and self.kind != "moasha"]
+        if extra:
+            raise ValueError(
+                f"{extra[0]} applies to kind moasha only (allowed with {self.kind}: "
+                "kind, grace_epochs, reduction_factor)"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        """Stored without the moasha-only fields unless the kind is moasha (other studies' files stay as they were)."""
+        data = handler(self)
+        if self.kind != "moasha":
+            for name in MOASHA_ONLY:
+                data.pop(name, None)
+        return data
 
 
 Design = Annotated[GridDesign | AblationDesign | SearchDesign, Field(discriminator="kind")]
@@ -164,6 +200,7 @@ class StudyFile(_Strict):
     reference: dict[str, Any] | None = None
     data_dir: str | None = None
     max_concurrent: int | None = Field(None, ge=1)
+    cache: bool = True  # reuse COMPLETE results of identical trials from any study of the home (`run/cache.py`)
 
     @field_validator("seeds")
     @classmethod
@@ -172,6 +209,17 @@ class StudyFile(_Strict):
             shown = str(seeds) if len(str(seeds)) <= 80 else str(seeds)[:77] + "..."
             raise ValueError(f"seeds must be distinct integers in [0, {MAX_SEED}], got {shown}")
         return seeds
+
+    @model_validator(mode="after")
+    def _protected_arms_exist(self) -> StudyFile:
+        """`scheduler.protect` names arms of an ablation (baseline, its arms, `w/o X` of leave_one_out)."""
+        if not self.scheduler.protect or not isinstance(self.design, AblationDesign):
+            return self
+        arms = ["baseline", *(arm.name for arm in self.design.arms), *(f"w/o {n}" for n in self.design.leave_one_out)]
+        unknown = [name for name in self.scheduler.protect if name not in arms]
+        if unknown:
+            raise ValueError(f"scheduler.protect: unknown arm {unknown[0]!r} (allowed: {' | '.join(arms)})")
+        return self
 
     @field_validator("objectives")
     @classmethod

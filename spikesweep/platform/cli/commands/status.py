@@ -61,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
             **{k: r.metrics.get(k) for k in objectives},
             "pareto": "*" if r.pareto else "",
             "error": r.error or "",
+            "cached": f"from {r.cached_from}" if r.cached_from else "",
         }
         for r in records
     ]
     if rows:
-        print(format_table(rows, ["number", "arm", "seed", "state", *objectives, "pareto", "error"]))
+        columns = ["number", "arm", "seed", "state", *objectives, "pareto", "error"]
+        print(format_table(rows, columns + (["cached"] if any(r.cached_from for r in records) else [])))
     return 0

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the outcome as JSON on stdout (progress goes to stderr)"
     )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="train every trial: neither reuse nor store cached results"
+    )
     parser.set_defaults(func=run)
 
 
@@ -40,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         loaded = load_study(path, overrides, args.data_dir, args.seeds, args.n_trials)
     if args.name:
         loaded.study.study = args.name
+    if args.no_cache:
+        loaded.study.cache = False
     for line in loaded.warnings:
         print(f"warning: {line}", file=sys.stderr)
     home = get_home()
