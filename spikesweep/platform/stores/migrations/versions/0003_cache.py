@@ -1,7 +1,7 @@
 """The result cache shared by the studies of a home: entries and reuse links.
 
 Revision ID: 0003_cache
-Revises: 0001
+Revises: 0002_node
 """
 
 from __future__ import annotations
