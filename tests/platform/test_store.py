@@ -120,7 +120,9 @@ def test_read_only_opens_check_the_schema_instead_of_creating_it(tmp_path):
     Registry(url).close()
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE ss_alembic_version SET version_num = '0000'")
-    with pytest.raises(SchemaMismatch, match="revision 0000, this spikesweep expects 0001"):
+    from spikesweep.platform.stores.migrations import head_revision
+
+    with pytest.raises(SchemaMismatch, match=f"revision 0000, this spikesweep expects {head_revision()}"):
         Registry(url, read_only=True)
     engine.dispose()
 
@@ -129,7 +131,7 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from spikesweep.platform.stores.migrations import VERSION_TABLE, include_name
+    from spikesweep.platform.stores.migrations import VERSION_TABLE, head_revision, include_name
     from spikesweep.platform.stores.registry_models import Base
 
     url = f"sqlite:///{tmp_path / 'shared.db'}"
@@ -143,7 +145,7 @@ def test_migrations_match_the_models_and_leave_other_tables_alone(tmp_path):
             connection, opts={"version_table": VERSION_TABLE, "include_name": include_name}
         )
         assert compare_metadata(context, Base.metadata) == []
-        assert connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar() == "0001"
+        assert connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar() == head_revision()
     assert "studies" in sqlalchemy.inspect(engine).get_table_names()
     engine.dispose()
 

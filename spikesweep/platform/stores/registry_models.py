@@ -35,6 +35,9 @@ class StudyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    heartbeat_at: Mapped[dt.datetime | None]
+    driver_pid: Mapped[int | None]
+    driver_host: Mapped[str | None] = mapped_column(String(255))
     trials: Mapped[list[TrialRow]] = relationship(back_populates="study", cascade="all, delete-orphan")
 
 
@@ -56,4 +59,7 @@ class TrialRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(default=now)
     finished_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
+    checkpoint_path: Mapped[str | None] = mapped_column(Text)
+    checkpoint_epoch: Mapped[int | None]
     study: Mapped[StudyRow] = relationship(back_populates="trials")
