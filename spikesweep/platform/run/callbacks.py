@@ -14,9 +14,9 @@ from ray.tune.result import AUTO_RESULT_KEYS
 
 from ..pareto import non_dominated_mask, objective_values
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
-from ..stores.registry import Registry
+from ..stores.registry import Registry, Trial
 from ..stores.tracking import Tracker
-from ..study.designs import TrialSpec
+from ..study.designs import TrialSpec, config_key
 from .outcome import TrialOutcome, classify
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class StudyContext:
     spec_of: Callable[[Any], TrialSpec]
     choices: dict[str, list[Any]] = field(default_factory=dict)
     searcher: Any = None
+    continued: dict[str, Trial] = field(default_factory=dict)  # resume: config key -> its interrupted trial
 
 
 @dataclass
@@ -101,6 +102,8 @@ class StoreCallback(Callback):
         context = self.context
         spec = context.spec_of(trial.config)
         self.specs[trial.trial_id] = spec
+        if self._continue(trial.trial_id, spec):
+            return
         run_id = context.tracker.start_trial(
             context.experiment_id,
             context.parent_run_id,
@@ -126,6 +129,33 @@ class StoreCallback(Callback):
         log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
         self.progress.running += 1
         self.show(self.progress)
+
+    def _continue(self, trial_id: str, spec: TrialSpec) -> bool:
+        """A resumed study's trial that continues an interrupted one: its registry row and MLflow run go on."""
+        context = self.context
+        previous = context.continued.pop(config_key(spec.config), None)
+        if previous is None:
+            return False
+        number = optuna_number(context.searcher, trial_id) if context.searcher is not None else None
+        context.registry.restart_trial(context.name, previous.ray_trial_id, trial_id, optuna_trial_number=number)
+        if previous.mlflow_run_id:
+            context.tracker.reopen(previous.mlflow_run_id)
+        self.runs[trial_id] = previous.mlflow_run_id or ""
+        log.info("trial %s continues interrupted trial %s", trial_id, previous.ray_trial_id)
+        self.progress.running += 1
+        self.show(self.progress)
+        return True
+
+    def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any) -> None:
+        if trial.trial_id not in self.runs or trial.trial_id in self.finished:
+            return
+        epoch = int((trial.last_result or {}).get("epoch", 0))
+        self.context.registry.record_checkpoint(self.context.name, trial.trial_id, str(checkpoint.path), epoch)
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        if trial.trial_id in self.runs and trial.trial_id not in self.finished:
+            attempts = self.context.registry.count_attempt(self.context.name, trial.trial_id).attempts
+            log.warning("trial %s lost its worker: attempt %d from its last checkpoint", trial.trial_id, attempts)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         run_id = self.runs.get(trial.trial_id)

@@ -79,3 +79,21 @@ def completed_trials(study: optuna.Study) -> tuple[list[FrozenTrial], list[str]]
     directions = ["max" if d == optuna.study.StudyDirection.MAXIMIZE else "min" for d in study.directions]
     trials = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.values]
     return trials, directions
+
+
+REQUEUED = "requeued"
+
+
+def requeue_interrupted(study: optuna.Study) -> int:
+    """Enqueue again the parameters of every trial closed as interrupted (FAIL, reason `interrupted`) that was not
+    re-enqueued before, so a resumed search runs them first; returns how many were enqueued."""
+    count = 0
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        attrs = frozen.user_attrs
+        if attrs.get(FAIL_REASON) != "interrupted" or attrs.get(REQUEUED):
+            continue
+        params = dict(frozen.params) or dict(frozen.system_attrs.get("fixed_params") or {})
+        study.enqueue_trial(params, user_attrs={"continues": frozen.number})
+        study._storage.set_trial_user_attr(frozen._trial_id, REQUEUED, True)
+        count += 1
+    return count

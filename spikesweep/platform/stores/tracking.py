@@ -129,6 +129,20 @@ class Tracker:
             self.client.log_text(parent_run_id, text, path)
         self.client.set_terminated(parent_run_id, status)
 
+    def reopen(self, run_id: str) -> None:
+        """A run that ended KILLED by an interruption continues (`resume`): RUNNING again, its error tag gone."""
+        run = self.client.get_run(run_id)
+        if ERROR_TAG in run.data.tags:
+            self.client.delete_tag(run_id, ERROR_TAG)
+        self.client.update_run(run_id, status="RUNNING")
+
+    def kill_running_children(self, experiment_id: str, parent_run_id: str) -> int:
+        """Close child runs a dead driver left RUNNING (KILLED, reason `interrupted`); returns how many."""
+        running = [run for run in self.child_runs(experiment_id, parent_run_id) if run.info.status == "RUNNING"]
+        for run in running:
+            self.end_trial(run.info.run_id, "KILLED", "interrupted")
+        return len(running)
+
     def child_runs(self, experiment_id: str, parent_run_id: str) -> list[Any]:
         """Every child run of a parent (for reports and tests)."""
         return self.client.search_runs(

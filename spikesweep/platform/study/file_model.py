@@ -145,6 +145,7 @@ class StudyFile(_Strict):
     reference: dict[str, Any] | None = None
     data_dir: str | None = None
     max_concurrent: int | None = Field(None, ge=1)
+    retries: int = Field(2, ge=0, le=100)  # a trial whose worker or node dies runs again from its checkpoint
 
     @field_validator("seeds")
     @classmethod
