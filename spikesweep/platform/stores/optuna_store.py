@@ -81,19 +81,22 @@ def completed_trials(study: optuna.Study) -> tuple[list[FrozenTrial], list[str]]
     return trials, directions
 
 
-REQUEUED = "requeued"
+CONTINUES = "continues"
 
 
 def requeue_interrupted(study: optuna.Study) -> int:
-    """Enqueue again the parameters of every trial closed as interrupted (FAIL, reason `interrupted`) that was not
-    re-enqueued before, so a resumed search runs them first; returns how many were enqueued."""
+    """Enqueue again the parameters of every trial closed as interrupted (FAIL, reason `interrupted`) that no
+    enqueued trial continues yet (user attribute `continues`), so a resumed search runs them first; returns how
+    many were enqueued."""
+    trials = study.get_trials(deepcopy=False)
+    continued = {t.user_attrs.get(CONTINUES) for t in trials}
     count = 0
-    for frozen in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-        attrs = frozen.user_attrs
-        if attrs.get(FAIL_REASON) != "interrupted" or attrs.get(REQUEUED):
+    for frozen in trials:
+        if frozen.state != TrialState.FAIL or frozen.user_attrs.get(FAIL_REASON) != "interrupted":
+            continue
+        if frozen.number in continued:
             continue
         params = dict(frozen.params) or dict(frozen.system_attrs.get("fixed_params") or {})
-        study.enqueue_trial(params, user_attrs={"continues": frozen.number})
-        study._storage.set_trial_user_attr(frozen._trial_id, REQUEUED, True)
+        study.enqueue_trial(params, user_attrs={CONTINUES: frozen.number})
         count += 1
     return count
