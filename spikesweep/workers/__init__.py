@@ -12,12 +12,13 @@ from .registries import ATTENTIONS, BACKBONES, DATASETS, ENERGY_PRESETS, NEURONS
 
 load_plugins()
 
+from .checkpoint import WEIGHTS_FILE  # noqa: E402
 from .data import DatasetMissing, prepare_dataset  # noqa: E402
 from .energy import inspect_energy, rescore  # noqa: E402
 from .model import build_model  # noqa: E402
 from .probe import probe_trial  # noqa: E402
 from .summary import summarize  # noqa: E402
-from .trial import TrialDiverged, TrialEnv, run_trial  # noqa: E402
+from .trial import TrialDiverged, TrialEnv, evaluate_trial, run_trial  # noqa: E402
 
 __all__ = [
     "ATTENTIONS",
@@ -26,6 +27,7 @@ __all__ = [
     "ENERGY_PRESETS",
     "KNOBS",
     "NEURONS",
+    "WEIGHTS_FILE",
     "Config",
     "DatasetMissing",
     "Knob",
@@ -36,6 +38,7 @@ __all__ = [
     "TrialEnv",
     "build_model",
     "check_config",
+    "evaluate_trial",
     "inspect_energy",
     "leave_one_out_switches",
     "prepare_dataset",

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoint import is_checkpoint_epoch, load_checkpoint, save_checkpoint
+from .checkpoint import is_checkpoint_epoch, load_checkpoint, load_weights, save_checkpoint
 from .data import DataBundle, load_dataset
 from .data.augment import batch_augmenter
 from .energy import measure_energy
@@ -326,3 +326,22 @@ def _train(
         else:
             report(metrics, None)
     return metrics
+
+
+def evaluate_trial(config: Mapping[str, Any], weights: Path, env: TrialEnv | None = None) -> dict[str, Any]:
+    """Evaluate trained `weights` (a `weights.pt`, e.g. from `export --weights`) of a configuration without
+    training: validation accuracy and loss, params and the energy metrics, as `run_trial` reports them."""
+    config = resolve(config)
+    env = env or TrialEnv()
+    device = pick_device(config)
+    if device.type == "cpu":
+        torch.set_num_threads(config["threads"])
+    seed_everything(config["seed"])
+    data = load_dataset(config, env.data_dir, env.cache_dir)
+    val_x, val_y = data.val_x.to(device), data.val_y.to(device)
+    model = build_model(config, data.input_shape, data.num_classes).to(device)
+    load_weights(weights, model, device)
+    accuracy, val_loss = evaluate(model, val_x, val_y, device, config)
+    energy = measure_energy(model, val_x[: config["energy.samples"]], config)
+    params = sum(p.numel() for p in model.parameters())
+    return {"accuracy": accuracy, "val_loss": val_loss, "params": params, **energy.metrics()}

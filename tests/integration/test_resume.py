@@ -7,6 +7,7 @@ in Optuna, the study `completed`, and nothing that had finished trained again.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -194,7 +195,7 @@ def worker_pids(home: Path) -> list[int]:
     return found
 
 
-def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(tmp_path):
+def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(tmp_path, monkeypatch, capsys):
     home = tmp_path / "home"
     path = study_file(tmp_path, "lost", epochs=6, timesteps=[2], seeds=[0])
     submit = spikesweep(home, "submit", str(path))
@@ -210,3 +211,18 @@ def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(tmp_path):
     assert "study lost completed: 1 COMPLETE" in output
     assert rows(home, "SELECT attempts, state FROM ss_trials") == [(2, "COMPLETE")]
     assert_every_store_agrees(home, "lost", 1)
+
+    # its trained weights were kept: exported beside its trial file, they evaluate to the accuracy it reported
+    from spikesweep.platform.cli.main import main
+
+    monkeypatch.setenv("SPIKESWEEP_HOME", str(home))
+    assert main(["export", "lost", "--out", str(tmp_path / "out"), "--weights"]) == 0
+    weights = sorted((tmp_path / "out").glob("*.weights.pt"))
+    assert len(weights) == 1
+    capsys.readouterr()
+    trial_file = str(weights[0]).replace(".weights.pt", ".yaml")
+    assert main(["train", trial_file, "--weights", str(weights[0]), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    with Registry(f"sqlite:///{home / 'registry.db'}") as registry:
+        trained = registry.trials("lost")[0].metrics
+    assert (evaluated["accuracy"], evaluated["energy_mj"]) == (trained["accuracy"], trained["energy_mj"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from spikesweep.workers import KnobError, TrialEnv, run_trial
+from spikesweep.workers import KnobError, TrialEnv, evaluate_trial, run_trial
 from spikesweep.workers.checkpoint import STATE_FILE, WEIGHTS_FILE, is_checkpoint_epoch, load_weights
 from spikesweep.workers.knobs import resolve
 from spikesweep.workers.model import build_model
@@ -76,6 +76,10 @@ def test_a_finished_checkpoint_re_reports_its_metrics_without_training(tmp_path)
     assert again == [final]
     assert (saved[2] / STATE_FILE).is_file()
 
+    evaluated = evaluate_trial(config, saved[2] / WEIGHTS_FILE)  # kept weights give the trained network back
+    assert {k: evaluated[k] for k in ("accuracy", "val_loss", "energy_mj")} == {
+        k: final[k] for k in ("accuracy", "val_loss", "energy_mj")
+    }
     network = build_model(resolve(config), (1, 8, 8), 10)
     load_weights(saved[2], network, torch.device("cpu"))
     trained = torch.load(saved[2] / WEIGHTS_FILE, weights_only=True)

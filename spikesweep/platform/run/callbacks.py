@@ -88,13 +88,14 @@ class StoreCallback(Callback):
         self.runs: dict[str, str] = {}
         self.specs: dict[str, TrialSpec] = {}
         self.finished: set[str] = set()
+        self.checkpoints: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its run config for restore; callbacks must be stateless there (stores are reopened).
         return {"runs": self.runs, "finished": self.finished}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, context=None, progress=None, show=None, specs={})
+        self.__dict__.update(state, context=None, progress=None, show=None, specs={}, checkpoints={})
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if trial.trial_id in self.runs:
@@ -141,6 +142,8 @@ class StoreCallback(Callback):
         if previous.mlflow_run_id:
             context.tracker.reopen(previous.mlflow_run_id)
         self.runs[trial_id] = previous.mlflow_run_id or ""
+        if previous.checkpoint_path:
+            self.checkpoints[trial_id] = previous.checkpoint_path
         log.info("trial %s continues interrupted trial %s", trial_id, previous.ray_trial_id)
         self.progress.running += 1
         self.show(self.progress)
@@ -150,6 +153,7 @@ class StoreCallback(Callback):
         if trial.trial_id not in self.runs or trial.trial_id in self.finished:
             return
         epoch = int((trial.last_result or {}).get("epoch", 0))
+        self.checkpoints[trial.trial_id] = str(checkpoint.path)
         self.context.registry.record_checkpoint(self.context.name, trial.trial_id, str(checkpoint.path), epoch)
 
     def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
@@ -186,6 +190,8 @@ class StoreCallback(Callback):
         outcome = classify(metrics, spec.config["epochs"], list(context.objectives), error)
         state, reason = outcome.state, outcome.reason
         number = self._tell_optuna(trial_id, spec, outcome, metrics)
+        if state == "COMPLETE" and trial_id in self.checkpoints:
+            context.tracker.log_weights(self.runs[trial_id], self.checkpoints[trial_id])
         context.tracker.end_trial(self.runs[trial_id], MLFLOW_STATUS[state], reason)
         kept = {k: v for k, v in metrics.items() if k != "error"}
         context.registry.finish_trial(
