@@ -86,8 +86,10 @@ def finish(process: subprocess.Popen) -> str:
     return output
 
 
-def checkpointed_running() -> str:
-    return "SELECT count(*) FROM ss_trials WHERE state = 'RUNNING' AND checkpoint_epoch >= 1"
+def checkpointed_running(home: Path) -> int:
+    """How many trials are running with a checkpoint recorded (0 while the registry is still being created)."""
+    found = rows(home, "SELECT count(*) FROM ss_trials WHERE state = 'RUNNING' AND checkpoint_epoch >= 1")
+    return found[0][0] if found else 0
 
 
 def assert_every_store_agrees(home: Path, name: str, trials: int) -> None:
@@ -123,11 +125,7 @@ def test_driver_killed_before_any_trial_ends_and_with_trials_running_resumes_to_
     path = study_file(tmp_path, "crash", epochs=3, timesteps=[1, 2], seeds=[0, 1])
     submit = spikesweep(home, "submit", str(path))
     # kill point 1: trials running with a checkpoint, none finished yet
-    wait_for(
-        lambda: rows(home, checkpointed_running())[0][0] >= 1 if rows(home, "SELECT 1") else False,
-        submit,
-        "a checkpoint",
-    )
+    wait_for(lambda: checkpointed_running(home) >= 1, submit, "a checkpoint")
     kill_driver(submit)
     assert rows(home, "SELECT count(*) FROM ss_trials WHERE state = 'COMPLETE'") == [(0,)]
     assert rows(home, "SELECT status FROM ss_studies") == [("running",)]
@@ -199,11 +197,7 @@ def test_a_trial_whose_worker_dies_continues_from_its_checkpoint(tmp_path, monke
     home = tmp_path / "home"
     path = study_file(tmp_path, "lost", epochs=6, timesteps=[2], seeds=[0])
     submit = spikesweep(home, "submit", str(path))
-    wait_for(
-        lambda: bool(rows(home, checkpointed_running())) and rows(home, checkpointed_running())[0][0] == 1,
-        submit,
-        "a checkpoint",
-    )
+    wait_for(lambda: checkpointed_running(home) == 1, submit, "a checkpoint")
     wait_for(lambda: bool(worker_pids(home)), submit, "the trial's worker")
     for pid in worker_pids(home):
         os.kill(pid, signal.SIGKILL)

@@ -58,3 +58,27 @@ def test_only_an_interrupted_trial_is_continued_and_it_keeps_its_run_and_checkpo
     registry.finish_trial("s", "t9", "FAIL", error="ValueError: boom")
     with pytest.raises(InvalidTransition, match="not continued"):
         registry.restart_trial("s", "t9", "t10", optuna_trial_number=None)
+
+
+def test_status_tells_a_live_driver_from_a_dead_or_silent_one(registry, monkeypatch):
+    import datetime as dt
+    import subprocess
+
+    from spikesweep.platform.stores.heartbeat import driver_seen, status_text
+
+    monkeypatch.setenv("SPIKESWEEP_HEARTBEAT_S", "30")
+    registry.beat("s", os.getpid(), socket.gethostname())
+    study = registry.get_study("s")
+    assert driver_seen(study).alive and status_text(study) == "running"
+    later = study.heartbeat_at + dt.timedelta(minutes=14)  # alive pid, but no beat for 14 min: hung or reused
+    assert status_text(study, later) == "running, driver last seen 14 min ago; `spikesweep resume s`"
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    registry.beat("s", finished.pid, socket.gethostname())  # beat just now, but its process is gone
+    assert not driver_seen(registry.get_study("s")).alive
+    registry.beat("s", 1, "another-host")  # another host: only the heartbeat's age counts
+    elsewhere = registry.get_study("s")
+    assert driver_seen(elsewhere).alive
+    assert not driver_seen(elsewhere, elsewhere.heartbeat_at + dt.timedelta(seconds=91)).alive
+    registry.set_status("s", "interrupted")
+    assert status_text(registry.get_study("s")) == "interrupted"
