@@ -121,6 +121,7 @@ def test_resume_refuses_a_live_driver_a_completed_study_and_a_changed_file(crash
         plan_resume(home, "hunt", str(changed))
     loaded, plan = plan_resume(home, "hunt", str(changed), force=True)
     assert loaded.study.base["epochs"] == 3 and plan.remaining == 4
+    assert plan_resume(home, "hunt")[0].study.base["epochs"] == 3  # the accepted file is the study's now
     with pytest.raises(UserError, match="no such study"):
         plan_resume(home, "nope")
     with Registry(home.registry_uri) as registry:

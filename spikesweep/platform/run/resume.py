@@ -57,6 +57,8 @@ def plan_resume(home: Home, name: str, file: str | None = None, force: bool = Fa
             raise UserError(f"{name}: no such study in {home.root} (allowed: see `spikesweep list`)")
         _check_resumable(study)
         loaded = _load(study, file, force)
+        if loaded.sha256 != study.file_sha256:  # a changed file, forced: later resumes run it too
+            registry.replace_file(name, loaded.text, loaded.sha256, loaded.resolved())
         tracker = Tracker(home.mlflow_uri, home.artifacts)
         optuna_study = open_study(home.optuna_uri, name, loaded.study.objectives)
         searched = loaded.study.design.kind == "search"

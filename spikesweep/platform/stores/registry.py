@@ -207,6 +207,15 @@ class Registry:
             row.error = error
             return Study.of(row)
 
+    def replace_file(self, name: str, file_text: str, file_sha256: str, resolved: Mapping[str, Any]) -> Study:
+        """A changed study file accepted for an unfinished study (`resume --force`): stored as the study's own."""
+        with self._write() as session:
+            row = self._study_row(session, name)
+            if row.status == "completed":
+                raise InvalidTransition(f"study {name!r} is completed: its file is what it ran")
+            row.file_text, row.file_sha256, row.resolved = file_text, file_sha256, dict(resolved)
+            return Study.of(row)
+
     def beat(self, name: str, pid: int | None = None, host: str | None = None) -> None:
         """The study's driver is alive now (and, when given, which process on which host it is)."""
         with self._write() as session:
