@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import core_knobs  # noqa: F401  (declares the core knobs)
+from .checkpoint_schema import WEIGHTS_FILE
 from .knobs import KNOBS, Config, Knob, KnobError, check_config, relevant, resolve, unknown_knob_message, unused
 from .plugin_registry import Lazy, PluginRegistry, Registration
 from .registries import (
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from .model import build_model
     from .probe import probe_trial
     from .summary import summarize
-    from .trial import TrialDiverged, TrialEnv, run_trial
+    from .trial import TrialDiverged, TrialEnv, evaluate_trial, run_trial
 
 # name -> the module that defines it; imported (with every plug-in's code) when the name is first used
 _TRIAL_SIDE = {
@@ -48,6 +49,7 @@ _TRIAL_SIDE = {
     "TrialDiverged": ".trial",
     "TrialEnv": ".trial",
     "run_trial": ".trial",
+    "evaluate_trial": ".trial",
 }
 
 
@@ -66,6 +68,7 @@ __all__ = [
     "ENERGY_PRESETS",
     "KNOBS",
     "NEURONS",
+    "WEIGHTS_FILE",
     "Config",
     "DatasetMissing",
     "Knob",
@@ -77,6 +80,7 @@ __all__ = [
     "TrialEnv",
     "build_model",
     "check_config",
+    "evaluate_trial",
     "inspect_energy",
     "leave_one_out_switches",
     "prepare_dataset",

@@ -10,6 +10,7 @@ import math
 import os
 import random
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checkpoint import is_checkpoint_epoch, load_checkpoint, load_weights, save_checkpoint
 from .data import DataBundle, load_dataset
 from .data.augment import batch_augmenter
 from .energy import measure_energy
@@ -27,6 +29,8 @@ from .knobs import resolve
 from .model import build_model
 
 Report = Callable[[dict[str, Any]], None]
+# called instead of `report` on checkpoint epochs, with a folder holding the checkpoint (deleted once it returns)
+ReportCheckpoint = Callable[[dict[str, Any], Path], None]
 EVAL_BATCH = 256
 # Inductor writes its default into the environment on first use, so the user's own choice is read at import
 USER_INDUCTOR_CACHE = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
@@ -44,12 +48,17 @@ class TrialEnv:
     `gpu_fraction` is enforced with `torch.cuda.set_per_process_memory_fraction` and reported as the metric
     `gpu_fraction`; with `retry_oom`, a trial that runs out of memory before its first report is run again once
     with twice the fraction, when the GPU has that much free.
+    `report_checkpoint`, when given, receives the metrics of every checkpoint epoch (`checkpoint.every_epochs`,
+    and the last) together with a folder holding the checkpoint (`checkpoint.py`), instead of `report`;
+    `resume_from` is a checkpoint folder to continue from (the epochs it holds are not trained again).
     """
 
     data_dir: Path | None = None
     cache_dir: Path | None = None
     gpu_fraction: float | None = None
     retry_oom: bool = True
+    report_checkpoint: ReportCheckpoint | None = None
+    resume_from: Path | None = None
 
 
 def pick_device(config: Mapping[str, Any]) -> torch.device:
@@ -226,10 +235,13 @@ def run_trial(config: Mapping[str, Any], report: Report, env: TrialEnv | None = 
     fraction = env.gpu_fraction if device.type == "cuda" else None
     reported = False
 
-    def counted(metrics: dict[str, Any]) -> None:
+    def counted(metrics: dict[str, Any], folder: Path | None = None) -> None:
         nonlocal reported
         reported = True
-        report(metrics)
+        if folder is not None and env.report_checkpoint is not None:
+            env.report_checkpoint(metrics, folder)
+        else:
+            report(metrics)
 
     for attempt in (1, 2):
         if fraction is not None:
@@ -256,7 +268,11 @@ def _fits(fraction: float, device: torch.device) -> bool:
 
 
 def _train(
-    config: dict[str, Any], report: Report, env: TrialEnv, device: torch.device, gpu_fraction: float | None
+    config: dict[str, Any],
+    report: Callable[[dict[str, Any], Path | None], None],
+    env: TrialEnv,
+    device: torch.device,
+    gpu_fraction: float | None,
 ) -> dict[str, Any]:
     if compile_mode(config, device) is not None:
         share_compile_cache(env.cache_dir)
@@ -278,7 +294,12 @@ def _train(
     energy_inputs = data.val_x[: config["energy.samples"]]
     params = sum(p.numel() for p in model.parameters())
     metrics: dict[str, Any] = {}
-    for epoch in range(config["epochs"]):
+    start = 0
+    if env.resume_from is not None:
+        start, metrics = load_checkpoint(env.resume_from, model, trainer.optimizer, generator, device)
+        if start >= config["epochs"]:  # it had finished: its last report may not have reached anyone
+            report(metrics, None)
+    for epoch in range(start, config["epochs"]):
         for group in trainer.optimizer.param_groups:
             group["lr"] = learning_rate(config, epoch)
         train_loss = train_epoch(trainer, data, generator)
@@ -298,5 +319,29 @@ def _train(
             **energy.metrics(),
             "energy_layers": energy.layer_table(),
         }
-        report(metrics)
+        if env.report_checkpoint is not None and is_checkpoint_epoch(config, epoch + 1):
+            with tempfile.TemporaryDirectory(prefix="spikesweep-ckpt-") as folder:
+                save_checkpoint(Path(folder), model, trainer.optimizer, generator, device, epoch + 1, metrics)
+                report(metrics, Path(folder))
+        else:
+            report(metrics, None)
     return metrics
+
+
+def evaluate_trial(config: Mapping[str, Any], weights: Path, env: TrialEnv | None = None) -> dict[str, Any]:
+    """Evaluate trained `weights` (a `weights.pt`, e.g. from `export --weights`) of a configuration without
+    training: validation accuracy and loss, params and the energy metrics, as `run_trial` reports them."""
+    config = resolve(config)
+    env = env or TrialEnv()
+    device = pick_device(config)
+    if device.type == "cpu":
+        torch.set_num_threads(config["threads"])
+    seed_everything(config["seed"])
+    data = load_dataset(config, env.data_dir, env.cache_dir)
+    val_x, val_y = data.val_x.to(device), data.val_y.to(device)
+    model = build_model(config, data.input_shape, data.num_classes).to(device)
+    load_weights(weights, model, device)
+    accuracy, val_loss = evaluate(model, val_x, val_y, device, config)
+    energy = measure_energy(model, val_x[: config["energy.samples"]], config)
+    params = sum(p.numel() for p in model.parameters())
+    return {"accuracy": accuracy, "val_loss": val_loss, "params": params, **energy.metrics()}

@@ -16,9 +16,9 @@ from ray.tune.result import AUTO_RESULT_KEYS
 
 from ..pareto import non_dominated_mask, objective_values
 from ..stores.optuna_store import FAIL_REASON, add_finished_trial, optuna_number
-from ..stores.registry import Registry
+from ..stores.registry import Registry, Trial
 from ..stores.tracking import NODE_TAG, Tracker, short_run_name
-from ..study.designs import SEARCH_ARM, TrialSpec
+from ..study.designs import SEARCH_ARM, TrialSpec, config_key
 from .outcome import TrialOutcome, classify
 from .trainable import NODE_KEY
 
@@ -70,6 +70,7 @@ class StudyContext:
     spec_of: Callable[[Any], TrialSpec]
     choices: dict[str, list[Any]] = field(default_factory=dict)
     searcher: Any = None
+    continued: dict[str, Trial] = field(default_factory=dict)  # resume: config key -> its interrupted trial
 
 
 @dataclass
@@ -133,13 +134,16 @@ class StoreCallback(Callback):
         self.finished: set[str] = set()
         self.nodes: set[str] = set()
         self.started_at: dict[str, dt.datetime] = {}  # Optuna's start time of grid/ablation trials
+        self.checkpoints: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its run config for restore; callbacks must be stateless there (stores are reopened).
         return {"runs": self.runs, "finished": self.finished}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, context=None, progress=None, show=None, specs={}, nodes=set(), started_at={})
+        self.__dict__.update(
+            state, context=None, progress=None, show=None, specs={}, nodes=set(), started_at={}, checkpoints={}
+        )
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if trial.trial_id in self.runs:
@@ -147,6 +151,8 @@ class StoreCallback(Callback):
         context = self.context
         spec = context.spec_of(trial.config)
         self.specs[trial.trial_id] = spec
+        if self._continue(trial.trial_id, spec):
+            return
         run_id = context.tracker.start_trial(
             context.experiment_id,
             context.parent_run_id,
@@ -176,6 +182,36 @@ class StoreCallback(Callback):
         log.debug("trial %s started: arm %r seed %s, MLflow run %s", trial.trial_id, spec.arm, spec.seed, run_id)
         self.progress.trial_started(trial.trial_id, int(spec.config["epochs"]))
         self.show(self.progress)
+
+    def _continue(self, trial_id: str, spec: TrialSpec) -> bool:
+        """A resumed study's trial that continues an interrupted one: its registry row and MLflow run go on."""
+        context = self.context
+        previous = context.continued.pop(config_key(spec.config), None)
+        if previous is None:
+            return False
+        number = optuna_number(context.searcher, trial_id) if context.searcher is not None else None
+        context.registry.restart_trial(context.name, previous.ray_trial_id, trial_id, optuna_trial_number=number)
+        if previous.mlflow_run_id:
+            context.tracker.reopen(previous.mlflow_run_id)
+        self.runs[trial_id] = previous.mlflow_run_id or ""
+        if previous.checkpoint_path:
+            self.checkpoints[trial_id] = previous.checkpoint_path
+        log.info("trial %s continues interrupted trial %s", trial_id, previous.ray_trial_id)
+        self.progress.trial_started(trial_id, int(spec.config["epochs"]))
+        self.show(self.progress)
+        return True
+
+    def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any) -> None:
+        if trial.trial_id not in self.runs or trial.trial_id in self.finished:
+            return
+        epoch = int((trial.last_result or {}).get("epoch", 0))
+        self.checkpoints[trial.trial_id] = str(checkpoint.path)
+        self.context.registry.record_checkpoint(self.context.name, trial.trial_id, str(checkpoint.path), epoch)
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        if trial.trial_id in self.runs and trial.trial_id not in self.finished:
+            attempts = self.context.registry.count_attempt(self.context.name, trial.trial_id).attempts
+            log.warning("trial %s lost its worker: attempt %d from its last checkpoint", trial.trial_id, attempts)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         run_id = self.runs.get(trial.trial_id)
@@ -217,6 +253,8 @@ class StoreCallback(Callback):
         outcome = classify(metrics, spec.config["epochs"], list(context.objectives), error)
         state, reason = outcome.state, outcome.reason
         number = self._tell_optuna(trial_id, spec, outcome, metrics)
+        if state == "COMPLETE" and trial_id in self.checkpoints:
+            context.tracker.log_weights(self.runs[trial_id], self.checkpoints[trial_id])
         context.tracker.end_trial(self.runs[trial_id], MLFLOW_STATUS[state], reason)
         kept = {k: v for k, v in metrics.items() if k != "error"}
         context.registry.finish_trial(

@@ -15,7 +15,7 @@ from ..errors import Failure
 from ..pareto import front_of
 from ..stores.checks import check_stores, store_uris
 from ..stores.home import Home
-from ..stores.optuna_store import FAIL_REASON, add_finished_trial, completed_trials, open_study
+from ..stores.optuna_store import completed_trials, open_study
 from ..stores.registry import Registry
 from ..stores.schema import init_stores
 from ..stores.tracking import Tracker
@@ -24,8 +24,11 @@ from ..study.designs import SearchSpace, TrialSpec, search_spec, varying_knobs
 from ..study.validation import LoadedStudy
 from .cache import open_cache
 from .callbacks import Progress, StoreCallback, StudyContext
+from .durable import Heartbeat, terminate_like_ctrl_c
 from .packing import GpuPlan, PackedResources, ProbeFit
 from .ray_runtime import cluster_gpus, probe_on_gpus, start_ray, stop_ray, trial_resources
+from .reconcile import close_unfinished
+from .resume import ResumePlan
 from .schedulers import make_scheduler
 from .trainable import META_KEY, train
 
@@ -110,28 +113,15 @@ def _resources(loaded: LoadedStudy, specs: list[dict[str, Any]]) -> tuple[Any, P
 
 def _close_unfinished(context: StudyContext) -> None:
     """Trials left running by an interruption: FAIL everywhere (registry, MLflow, Optuna), reason "interrupted"."""
-    from optuna.trial import TrialState
-
-    registry, name = context.registry, context.name
-    for trial in registry.trials(name):
-        if trial.state != "RUNNING":
-            continue
-        number = trial.optuna_trial_number
-        if context.searcher is None:  # grid/ablation: the driver adds the Optuna trial itself
-            params = {knob: trial.config[knob] for knob in context.choices}
-            number = add_finished_trial(
-                context.optuna_study,
-                TrialState.FAIL,
-                None,
-                params,
-                context.choices,
-                {"arm": trial.arm, "seed": trial.seed, "ray_trial_id": trial.ray_trial_id, FAIL_REASON: "interrupted"},
-            )
-        registry.finish_trial(name, trial.ray_trial_id, "FAIL", error="interrupted", optuna_trial_number=number)
-        if trial.mlflow_run_id:
-            context.tracker.end_trial(trial.mlflow_run_id, "KILLED", "interrupted")
-    for frozen in context.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-        context.optuna_study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
+    close_unfinished(
+        context.registry,
+        context.name,
+        context.tracker,
+        context.optuna_study,
+        context.choices,
+        context.searcher is not None,
+    )
+    context.tracker.kill_running_children(context.experiment_id, context.parent_run_id)
 
 
 def run_study(
@@ -139,8 +129,10 @@ def run_study(
     home: Home,
     address: str | None = None,
     show: Callable[[Progress], None] = lambda progress: None,
+    plan: ResumePlan | None = None,
 ) -> Outcome:
-    """Run a validated study end to end; every store write happens in this process."""
+    """Run a validated study end to end; every store write happens in this process. With `plan` (from
+    `resume.plan_resume`), continue the registered study instead: only its unfinished trials run."""
     from ray import tune
 
     study = loaded.study
@@ -157,7 +149,9 @@ def run_study(
             stop_ray()
         raise
     try:
-        registry.create_study(name, loaded.text, loaded.sha256, loaded.resolved())
+        if plan is None:
+            registry.create_study(name, loaded.text, loaded.sha256, loaded.resolved())
+        heartbeat = Heartbeat(registry, name).start()
     except BaseException:
         registry.close()
         if started_ray:
@@ -165,8 +159,14 @@ def run_study(
         raise
     tracker = Tracker(home.mlflow_uri, home.artifacts)
     parent_run_id = None
+    context: StudyContext | None = None
+    restore_signals = terminate_like_ctrl_c()
     try:
-        experiment_id, parent_run_id = tracker.start_study(name, study.description, loaded.resolved())
+        if plan is not None and plan.experiment_id and plan.parent_run_id:
+            experiment_id, parent_run_id = plan.experiment_id, plan.parent_run_id
+            tracker.reopen(parent_run_id)
+        else:
+            experiment_id, parent_run_id = tracker.start_study(name, study.description, loaded.resolved())
         optuna_study = open_study(home.optuna_uri, name, study.objectives)
         ray_path = str(home.ray_results / name)
         registry.mark_running(
@@ -189,6 +189,7 @@ def run_study(
             optuna_study,
             _spec_lookup(loaded),
             varying_knobs(loaded.specs),
+            continued=dict(plan.continued) if plan else {},
         )
         search_alg = None
         if study.design.kind == "search":
@@ -202,14 +203,19 @@ def run_study(
                 study.design.sampler,
                 study.design.n_trials,
                 study.seeds[0],
-                study.design.points_to_evaluate,
+                [] if plan else study.design.points_to_evaluate,  # enqueued once: WAITING ones stay in Optuna
             )
+            if plan is not None:
+                search_alg.seen_configs.update(plan.seen)
             param_space: dict[str, Any] = {}
-            num_samples = study.design.n_trials
+            num_samples = plan.remaining if plan else study.design.n_trials
+            total = num_samples
         else:
-            param_space = {META_KEY: tune.grid_search(list(range(len(specs))))}
+            indices = plan.pending if plan else list(range(len(specs)))
+            param_space = {META_KEY: tune.grid_search(indices)}
             num_samples = 1
-        progress = Progress(total=num_samples * (len(specs) if specs else 1))
+            total = len(indices)
+        progress = Progress(total=total)
         callback = StoreCallback(context, progress, show)
         callbacks: list[Any] = [callback]
         cache_view = None
@@ -225,6 +231,7 @@ def run_study(
             cache_dir=str(home.cache_dir),
             gpu_share=packed,
             cache=cache_view,
+            resume_from=dict(plan.checkpoints) if plan else None,
         )
         log.info("study %s: %d trials, resources per trial %s", name, progress.total, resources)
         tuner = tune.Tuner(
@@ -243,12 +250,14 @@ def run_study(
                 storage_path=str(home.ray_results),
                 verbose=0,
                 callbacks=callbacks,
-                failure_config=tune.FailureConfig(max_failures=0),
+                failure_config=tune.FailureConfig(max_failures=study.retries),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
             ),
         )
         interrupted = False
         try:
-            tuner.fit()
+            if total > 0:
+                tuner.fit()
         except KeyboardInterrupt:
             interrupted = True
         if search_alg is not None:
@@ -262,6 +271,11 @@ def run_study(
         registry.set_status(name, outcome.status)
         return outcome
     except BaseException as error:
+        if context is not None:
+            try:
+                _close_unfinished(context)
+            except Exception as closing:  # the original error is what the user must see
+                log.warning("closing the unfinished trials failed: %s", scrub(str(closing)))
         reason = scrub(f"{type(error).__name__}: {error}")  # no store password in the registry or MLflow
         registry.set_status(name, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed", error=reason)
         if parent_run_id:
@@ -270,6 +284,8 @@ def run_study(
             raise Failure(f"study {name} failed: {reason}") from None  # a traceback would show the password
         raise
     finally:
+        restore_signals()
+        heartbeat.stop()
         registry.close()
         if started_ray:
             stop_ray()

@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ...workers import TrialEnv, resolve, run_trial
+from ..study.designs import config_key
 from .cache_key import CacheView
 
 META_KEY = "index"
@@ -28,6 +31,29 @@ def error_text(error: BaseException) -> str:
         frames = traceback.extract_tb(error.__traceback__)
         text += f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return text
+
+
+def oom_text(config: Mapping[str, Any], fraction: float | None) -> str:
+    """The reason of a trial that ran out of GPU memory, in the knobs' words."""
+    share = f"{fraction:.3g} GPU" if fraction else "the GPU memory free to it"
+    batch, steps = config.get("batch_size"), config.get("timesteps")
+    return f"out of memory: batch_size {batch} at T={steps} needs more than {share}"
+
+
+@contextmanager
+def checkpoint_folder(config_text: str, resume_from: Mapping[str, str] | None) -> Iterator[Path | None]:
+    """The checkpoint a trial continues from: Tune's own (a retried trial), else the one the stores recorded for
+    this configuration when its study was interrupted (`resume`), else none."""
+    from ray import tune
+
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None and resume_from and config_text in resume_from:
+        checkpoint = tune.Checkpoint(resume_from[config_text])
+    if checkpoint is None:
+        yield None
+        return
+    with checkpoint.as_directory() as folder:
+        yield Path(folder)
 
 
 def trial_config(config: dict[str, Any], specs: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
@@ -45,15 +71,15 @@ def train(
     cache_dir: str | None = None,
     gpu_share: Callable[[dict[str, Any]], float] | None = None,
     cache: CacheView | None = None,
+    resume_from: Mapping[str, str] | None = None,
 ) -> None:
     """Function trainable for Tune (wrapped with `tune.with_parameters` by the driver).
 
     `gpu_share` (under `resources.gpu: auto`) gives the trial's GPU fraction, which the trial enforces on itself.
     A configuration with a COMPLETE result in `cache` is not trained: its cached epochs are reported instead, each
-    carrying `CACHED_FROM` (the origin trial).
+    carrying `CACHED_FROM` (the origin trial). Checkpoints go to Tune with the epoch's report; `resume_from` maps a
+    configuration (`config_key`) to the checkpoint its interrupted trial left (a resumed study).
     """
-    from pathlib import Path
-
     import ray
     from ray import tune
 
@@ -71,12 +97,26 @@ def train(
         for metrics in hit[2]:
             tune.report({**metrics, CACHED_FROM: hit[1], CACHE_KEY: hit[0]})
         return
+
+    def report_checkpoint(metrics: dict[str, Any], folder: Path) -> None:
+        nonlocal last_epoch
+        last_epoch = int(metrics.get("epoch", last_epoch))
+        tune.report({**metrics, NODE_KEY: node}, checkpoint=tune.Checkpoint.from_directory(str(folder)))
+
     fraction = gpu_share(config) if gpu_share is not None else None
-    env = TrialEnv(
-        Path(data_dir) if data_dir else None, Path(cache_dir) if cache_dir else None, gpu_fraction=fraction or None
-    )
+    full: dict[str, Any] = {}
     try:
-        run_trial(trial_config(config, specs), report, env)
+        full = trial_config(config, specs)
+        with checkpoint_folder(config_key(full), resume_from) as folder:
+            env = TrialEnv(
+                Path(data_dir) if data_dir else None,
+                Path(cache_dir) if cache_dir else None,
+                gpu_fraction=fraction or None,
+                report_checkpoint=report_checkpoint,
+                resume_from=folder,
+            )
+            run_trial(full, report, env)
     except Exception as error:
         failed = {name: math.nan for name in objectives}
-        tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": error_text(error), NODE_KEY: node})
+        text = oom_text(full, fraction) if type(error).__name__ == "OutOfMemoryError" else error_text(error)
+        tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": text, NODE_KEY: node})

@@ -85,3 +85,24 @@ def completed_trials(study: optuna.Study) -> tuple[list[FrozenTrial], list[str]]
     directions = ["max" if d == optuna.study.StudyDirection.MAXIMIZE else "min" for d in study.directions]
     trials = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.values]
     return trials, directions
+
+
+CONTINUES = "continues"
+
+
+def requeue_interrupted(study: optuna.Study) -> int:
+    """Enqueue again the parameters of every trial closed as interrupted (FAIL, reason `interrupted`) that no
+    enqueued trial continues yet (user attribute `continues`), so a resumed search runs them first; returns how
+    many were enqueued."""
+    trials = study.get_trials(deepcopy=False)
+    continued = {t.user_attrs.get(CONTINUES) for t in trials}
+    count = 0
+    for frozen in trials:
+        if frozen.state != TrialState.FAIL or frozen.user_attrs.get(FAIL_REASON) != "interrupted":
+            continue
+        if frozen.number in continued:
+            continue
+        params = dict(frozen.params) or dict(frozen.system_attrs.get("fixed_params") or {})
+        study.enqueue_trial(params, user_attrs={CONTINUES: frozen.number})
+        count += 1
+    return count

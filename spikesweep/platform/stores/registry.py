@@ -35,6 +35,7 @@ STUDY_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "completed": (),
 }
 FINISHED_TRIAL_STATES = ("COMPLETE", "PRUNED", "FAIL")
+INTERRUPTED = "interrupted"  # the FAIL reason of a trial its study's interruption ended (`resume` continues it)
 __all__ = [
     "InvalidTransition",
     "Registry",
@@ -67,6 +68,9 @@ class Study:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None = None
+    driver_pid: int | None = None
+    driver_host: str | None = None
 
     @classmethod
     def of(cls, row: StudyRow) -> Study:
@@ -84,6 +88,9 @@ class Study:
             row.created_at,
             row.started_at,
             row.finished_at,
+            row.heartbeat_at,
+            row.driver_pid,
+            row.driver_host,
         )
 
 
@@ -104,6 +111,9 @@ class Trial:
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     node: str | None = None
+    attempts: int = 1
+    checkpoint_path: str | None = None
+    checkpoint_epoch: int | None = None
 
     @classmethod
     def of(cls, row: TrialRow) -> Trial:
@@ -121,6 +131,9 @@ class Trial:
             row.started_at,
             row.finished_at,
             row.node,
+            row.attempts or 1,
+            row.checkpoint_path,
+            row.checkpoint_epoch,
         )
 
 
@@ -196,6 +209,23 @@ class Registry:
             self._move(row, status)
             row.error = error
             return Study.of(row)
+
+    def replace_file(self, name: str, file_text: str, file_sha256: str, resolved: Mapping[str, Any]) -> Study:
+        """A changed study file accepted for an unfinished study (`resume --force`): stored as the study's own."""
+        with self._write() as session:
+            row = self._study_row(session, name)
+            if row.status == "completed":
+                raise InvalidTransition(f"study {name!r} is completed: its file is what it ran")
+            row.file_text, row.file_sha256, row.resolved = file_text, file_sha256, dict(resolved)
+            return Study.of(row)
+
+    def beat(self, name: str, pid: int | None = None, host: str | None = None) -> None:
+        """The study's driver is alive now (and, when given, which process on which host it is)."""
+        with self._write() as session:
+            row = self._study_row(session, name)
+            row.heartbeat_at = now()
+            if pid is not None:
+                row.driver_pid, row.driver_host = pid, host
 
     def get_study(self, name: str) -> Study | None:
         with self._sessions() as session:
@@ -285,6 +315,37 @@ class Registry:
         """The Ray node a trial runs on (recorded from its first result)."""
         with self._write() as session:
             self._trial_row(session, study, ray_trial_id).node = node
+
+    def record_checkpoint(self, study: str, ray_trial_id: str, path: str, epoch: int) -> None:
+        """The newest checkpoint of a running trial (where its storage keeps it, and after which epoch)."""
+        with self._write() as session:
+            row = self._trial_row(session, study, ray_trial_id)
+            if row.state != "RUNNING":
+                raise InvalidTransition(f"trial {ray_trial_id!r} is {row.state}, not RUNNING: no checkpoint to record")
+            row.checkpoint_path, row.checkpoint_epoch = path, int(epoch)
+
+    def count_attempt(self, study: str, ray_trial_id: str) -> Trial:
+        """A running trial is tried again (its worker died): one attempt more."""
+        with self._write() as session:
+            row = self._trial_row(session, study, ray_trial_id)
+            if row.state != "RUNNING":
+                raise InvalidTransition(f"trial {ray_trial_id!r} is {row.state}, not RUNNING: it is not retried")
+            row.attempts = (row.attempts or 1) + 1
+            return Trial.of(row)
+
+    def restart_trial(
+        self, study: str, ray_trial_id: str, new_ray_trial_id: str, *, optuna_trial_number: int | None
+    ) -> Trial:
+        """A trial closed as interrupted runs again (as Ray trial `new_ray_trial_id`): RUNNING, one attempt more;
+        its MLflow run and last checkpoint stay."""
+        with self._write() as session:
+            row = self._trial_row(session, study, ray_trial_id)
+            if row.state != "FAIL" or row.error != INTERRUPTED:
+                raise InvalidTransition(f"trial {ray_trial_id!r} ended {row.state} ({row.error}): not continued")
+            row.ray_trial_id, row.state, row.error, row.finished_at = new_ray_trial_id, "RUNNING", None, None
+            row.attempts = (row.attempts or 1) + 1
+            row.optuna_trial_number = optuna_trial_number
+            return Trial.of(row)
 
     def set_trial_metrics(self, study: str, ray_trial_id: str, metrics: Mapping[str, Any]) -> None:
         """Replace the final metrics of a finished trial (energy re-scored under another preset)."""

@@ -35,6 +35,9 @@ class StudyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    heartbeat_at: Mapped[dt.datetime | None]
+    driver_pid: Mapped[int | None]
+    driver_host: Mapped[str | None] = mapped_column(String(255))
     trials: Mapped[list[TrialRow]] = relationship(back_populates="study", cascade="all, delete-orphan")
 
 
@@ -57,4 +60,7 @@ class TrialRow(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=now)
     finished_at: Mapped[dt.datetime | None]
     node: Mapped[str | None] = mapped_column(String(64))  # the Ray node id the trial ran on (migration 0002_node)
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
+    checkpoint_path: Mapped[str | None] = mapped_column(Text)
+    checkpoint_epoch: Mapped[int | None]
     study: Mapped[StudyRow] = relationship(back_populates="trials")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...workers import relevant
+from ...workers import WEIGHTS_FILE, relevant
 from .uris import is_http, scrub
 
 PARENT_TAG, STUDY_TAG, ARM_TAG, SEED_TAG = "mlflow.parentRunId", "spikesweep.study", "spikesweep.arm", "spikesweep.seed"
@@ -193,6 +193,35 @@ class Tracker:
         for path, text in (texts or {}).items():
             self.client.log_text(parent_run_id, text, path)
         self.client.set_terminated(parent_run_id, status)
+
+    def log_weights(self, run_id: str, checkpoint: str) -> bool:
+        """Keep a finished trial's trained weights (the `weights.pt` of its last checkpoint folder) as the artifact
+        `weights/weights.pt` of its run; False when the folder is not readable from here."""
+        path = Path(checkpoint) / WEIGHTS_FILE
+        if not path.is_file():
+            return False
+        self.client.log_artifact(run_id, str(path), "weights")
+        return True
+
+    def download_weights(self, run_id: str, folder: Path) -> Path | None:
+        """The run's kept weights, downloaded into `folder` (None when the run kept none)."""
+        if not any(item.path == f"weights/{WEIGHTS_FILE}" for item in self.client.list_artifacts(run_id, "weights")):
+            return None
+        return Path(self.client.download_artifacts(run_id, f"weights/{WEIGHTS_FILE}", str(folder)))
+
+    def reopen(self, run_id: str) -> None:
+        """A run that ended KILLED by an interruption continues (`resume`): RUNNING again, its error tag gone."""
+        run = self.client.get_run(run_id)
+        if ERROR_TAG in run.data.tags:
+            self.client.delete_tag(run_id, ERROR_TAG)
+        self.client.update_run(run_id, status="RUNNING")
+
+    def kill_running_children(self, experiment_id: str, parent_run_id: str) -> int:
+        """Close child runs a dead driver left RUNNING (KILLED, reason `interrupted`); returns how many."""
+        running = [run for run in self.child_runs(experiment_id, parent_run_id) if run.info.status == "RUNNING"]
+        for run in running:
+            self.end_trial(run.info.run_id, "KILLED", "interrupted")
+        return len(running)
 
     def child_runs(self, experiment_id: str, parent_run_id: str) -> list[Any]:
         """Every child run of a parent (for reports and tests)."""

@@ -201,6 +201,7 @@ class StudyFile(_Strict):
     data_dir: str | None = None
     max_concurrent: int | None = Field(None, ge=1)
     cache: bool = True  # reuse COMPLETE results of identical trials from any study of the home (`run/cache.py`)
+    retries: int = Field(2, ge=0, le=100)  # a trial whose worker or node dies runs again from its checkpoint
 
     @field_validator("seeds")
     @classmethod

@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export", help="write the Pareto-optimal trials as runnable trial files")
     parser.add_argument("study", help="study name")
     parser.add_argument("--out", required=True, help="folder to write (created if missing)")
+    parser.add_argument(
+        "--weights", action="store_true", help="also write each trial's trained weights beside its file (.weights.pt)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -27,6 +30,25 @@ def trial_document(record: Any, study: str) -> dict[str, Any]:
         "measured": {k: record.metrics[k] for k in sorted(record.metrics)},
         "source": {"study": study, "trial": record.number, "arm": record.arm, "mlflow_run_id": record.mlflow_run_id},
     }
+
+
+def export_weights(record: Any, target: Path) -> str:
+    """Write the trained weights kept in the trial's MLflow run to `target`; its file name, or "" if none."""
+    import shutil
+    import tempfile
+
+    from ...stores.home import get_home
+    from ...stores.tracking import Tracker
+
+    home = get_home()
+    if not record.mlflow_run_id:
+        return ""
+    with tempfile.TemporaryDirectory(prefix="spikesweep-weights-") as folder:
+        downloaded = Tracker(home.mlflow_uri, home.artifacts).download_weights(record.mlflow_run_id, Path(folder))
+        if downloaded is None:
+            return ""
+        shutil.copyfile(downloaded, target)
+    return target.name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,14 +73,22 @@ def run(args: argparse.Namespace) -> int:
         path = out / f"{args.study}-trial{record.number:04d}.yaml"
         document = yaml.safe_dump(trial_document(record, args.study), sort_keys=False)
         path.write_text(TRIAL_FILE_HEADER.format(file=path.name) + document)
-        rows.append(
-            {"number": record.number, "arm": record.arm, "seed": record.seed, **record.metrics, "file": path.name}
-        )
+        row = {"number": record.number, "arm": record.arm, "seed": record.seed, **record.metrics, "file": path.name}
+        if args.weights:
+            row["weights"] = export_weights(record, path.with_suffix(".weights.pt"))
+        rows.append(row)
     columns = ["number", "arm", "seed"] + sorted({k for r in rows for k in r} - {"number", "arm", "seed", "file"})
+    columns = [c for c in columns if c != "weights"]
     with open(out / "pareto.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns + ["file"])
+        writer = csv.DictWriter(handle, fieldnames=columns + ["file"] + (["weights"] if args.weights else []))
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} trial files and pareto.csv (energy_mj in mJ) to {out}")
     print(format_table(rows, ["file", "arm", "seed", "accuracy", "energy_mj"]))
+    if args.weights:
+        missing = [str(row["file"]) for row in rows if not row["weights"]]
+        print(
+            f"  weights: {len(rows) - len(missing)} written"
+            + (f"; none kept for {', '.join(missing)}" if missing else "")
+        )
     return 0

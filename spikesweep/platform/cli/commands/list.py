@@ -15,6 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def study_summaries() -> list[dict]:
     """Name, status, design, created time and trial counts per state of every study in the home."""
     from ...stores import get_home, open_registry
+    from ...stores.heartbeat import driver_seen, status_text
 
     home = get_home()
     if not home.registry_exists():
@@ -24,6 +25,8 @@ def study_summaries() -> list[dict]:
             {
                 "study": study.name,
                 "status": study.status,
+                "driver_alive": driver_seen(study).alive,
+                "status_text": status_text(study),
                 "design": study.resolved.get("design", {}).get("kind"),
                 "created": study.created_at.isoformat(timespec="seconds"),
                 "trials": registry.trial_counts(study.name),
@@ -42,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if not summaries:
         print("no studies yet (run `spikesweep submit FILE`)")
         return 0
-    rows = [{**s, "trials": ", ".join(f"{n} {state}" for state, n in sorted(s["trials"].items()))} for s in summaries]
+    rows = [
+        {**s, "status": s["status_text"], "trials": ", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items()))}
+        for s in summaries
+    ]
     print(format_table(rows, ["study", "status", "design", "created", "trials"]))
     return 0

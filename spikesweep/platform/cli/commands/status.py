@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ...errors import UserError
     from ...reporting import DEFAULT_OBJECTIVES, front_summary, load_study_records
     from ...stores import get_home
+    from ...stores.heartbeat import driver_seen, status_text
     from ..output import format_table
 
     home = get_home()
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "study": study.name,
                     "status": study.status,
+                    "driver_alive": driver_seen(study).alive,
                     "objectives": objectives,
                     "pareto": front,
                     "hypervolume": hypervolume,
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for record in records:
         counts[record.state] = counts.get(record.state, 0) + 1
-    print(f"study {study.name}: {study.status}; " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    print(f"study {study.name}: {status_text(study)}; " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     if hypervolume is not None:
         print(f"Pareto front: {len(front)} trial(s), hypervolume {hypervolume:.4g}")
     rows = [

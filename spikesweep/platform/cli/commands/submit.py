@@ -83,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
             outcome = run_study(loaded, home, args.address, show)
     except StudyExists:  # another submit of the same name won the race
         raise UserError(already_exists(args.file, name, home.where(), "queued")) from None
+    return print_outcome(args, loaded, home, outcome, terminal)
+
+
+def print_outcome(args: argparse.Namespace, loaded: Any, home: Any, outcome: Any, terminal: Any) -> int:
+    """The study's outcome, Pareto front, report and next commands (or JSON); the exit status."""
+    name = loaded.study.study
     if args.json:
         run_report_hook(home, name, out=terminal)
         print(
@@ -138,6 +144,11 @@ def next_free_name(registry: Any, name: str) -> str:
 
 
 def already_exists(file: str, name: str, where: object, status: str) -> str:
+    if status in ("interrupted", "failed", "running", "queued"):
+        return (
+            f"{file}: study: {name!r} already exists in {where} and is unfinished (status {status}) "
+            f"(allowed: continue it with `spikesweep resume {name}`, or a new name with --name NEW)"
+        )
     return (
         f"{file}: study: {name!r} already exists in {where} (status {status}) "
         f"(allowed: a new name; use --name NEW or `spikesweep status {name}`)"

@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override a knob of the trial file; repeatable",
     )
     parser.add_argument("--data-dir", help="folder holding real datasets")
+    parser.add_argument(
+        "--weights", help="evaluate these trained weights (from `export --weights`) instead of training"
+    )
     parser.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     parser.set_defaults(func=run)
 
@@ -52,9 +55,25 @@ def load_trial_file(path: str, overrides: list[str]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ....workers import TrialEnv, run_trial
+    from ....workers import TrialEnv, evaluate_trial, run_trial
+    from ...errors import UserError
 
     config = load_trial_file(args.file, args.overrides)
+    env = TrialEnv(Path(args.data_dir) if args.data_dir else None)
+    if args.weights:
+        if not Path(args.weights).is_file():
+            raise UserError(f"--weights: {args.weights} is not a file (allowed: a .weights.pt from `export --weights`)")
+        try:
+            evaluated = evaluate_trial(config, Path(args.weights), env)
+        except (RuntimeError, OSError, ValueError) as error:  # not a state dict of this configuration's network
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise UserError(f"--weights: {args.weights} does not fit this trial's network ({first})") from None
+        print(
+            json.dumps(evaluated)
+            if args.json
+            else "evaluated: " + ", ".join(f"{k}={v!r}" for k, v in evaluated.items())
+        )
+        return 0
 
     def report(metrics: dict) -> None:
         if not args.json:
@@ -64,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    final = run_trial(config, report, TrialEnv(Path(args.data_dir) if args.data_dir else None))
+    final = run_trial(config, report, env)
     final = {k: v for k, v in final.items() if k != "energy_layers"}
     if args.json:
         print(json.dumps(final))
