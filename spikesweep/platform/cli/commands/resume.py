@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from ...run.driver import run_study
     from ...run.resume import describe, plan_resume
     from ...stores import get_home
-    from .submit import print_outcome, progress_printer
+    from ..live import progress_display
+    from .submit import print_outcome
 
     if args.force and not args.file:
         raise UserError("--force: applies with --file only (allowed: --file FILE --force)")
@@ -35,5 +36,6 @@ def run(args: argparse.Namespace) -> int:
     loaded, plan = plan_resume(home, args.study, args.file, args.force)
     terminal = sys.stderr if args.json else sys.stdout
     print(f"study {args.study}: resuming, {describe(plan, loaded)}; home {home.root}", file=terminal, flush=True)
-    outcome = run_study(loaded, home, args.address, progress_printer(terminal), plan=plan)
+    with progress_display(terminal, args.study) as show:
+        outcome = run_study(loaded, home, args.address, show, plan=plan)
     return print_outcome(args, loaded, home, outcome, terminal)

@@ -1,8 +1,8 @@
 """Durable studies: the driver's heartbeat (when, which process on which host) and, per trial, the attempts and
 the last checkpoint (where, after which epoch), so that `resume` can find them without Ray's experiment folder.
 
-Revision ID: 0002_durable
-Revises: 0001
+Revision ID: 0004_durable
+Revises: 0003_cache
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_durable"
-down_revision = "0001"
+revision = "0004_durable"
+down_revision = "0003_cache"
 branch_labels = None
 depends_on = None
 
