@@ -105,3 +105,15 @@ def test_cache_commands_list_and_clear(tmp_path, monkeypatch, capsys):
     assert "--study: no study 'nope'" in capsys.readouterr().err
     assert main(["cache", "clear"]) == 0
     assert "dropped 1 cached result(s)" in capsys.readouterr().out
+
+
+def test_the_checkpoint_interval_is_not_in_the_key():
+    """How often a trial saves its state changes nothing it learns or measures: one key."""
+    from spikesweep.platform.run.cache_key import trial_key
+    from spikesweep.workers import resolve
+
+    every_epoch = resolve({"dataset": "digits", "backbone": "small_cnn", "checkpoint.every_epochs": 1})
+    every_fifth = resolve({"dataset": "digits", "backbone": "small_cnn", "checkpoint.every_epochs": 5})
+    other_seed = resolve({"dataset": "digits", "backbone": "small_cnn", "seed": 7})
+    assert trial_key(every_epoch, "d", "c") == trial_key(every_fifth, "d", "c")
+    assert trial_key(every_epoch, "d", "c") != trial_key(other_seed, "d", "c")

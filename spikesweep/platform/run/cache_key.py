@@ -23,6 +23,8 @@ from ...workers import relevant
 
 ENERGY_MODEL_VERSION = "1"  # bump when energy figures change meaning without a change under workers/ (presets data)
 BUDGET_KNOBS = ("epochs",)
+# knobs that change how often a trial saves its state, never what it learns or measures
+NO_RESULT_KNOBS = frozenset({"checkpoint.every_epochs"})
 MAX_DATA_FILES = 100_000
 
 
@@ -77,7 +79,11 @@ def data_fingerprint(dataset: str, dir_digest: str) -> str:
 def trial_key(config: Mapping[str, Any], data_print: str, code_print: str) -> str:
     """The cache key of a resolved configuration (see the module docstring)."""
     budget_free = config.get("schedule") == "constant"  # else the learning rate at each epoch depends on the budget
-    knobs = {k: normalise(v) for k, v in sorted(relevant(config).items()) if not (budget_free and k in BUDGET_KNOBS)}
+    knobs = {
+        k: normalise(v)
+        for k, v in sorted(relevant(config).items())
+        if k not in NO_RESULT_KNOBS and not (budget_free and k in BUDGET_KNOBS)
+    }
     document = {
         "knobs": knobs,
         "seed": int(config["seed"]),
