@@ -20,7 +20,7 @@ install: $(STAMP)
 quickstart: $(STAMP)
 	$(BIN)/spikesweep submit search_spaces/quickstart.yaml
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -ra --durations=15
 
 test-fast: $(STAMP)
@@ -37,10 +37,16 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# Debian's chromium drives the browser tests (tests/integration/test_ui.py); installed when missing.
+# Debian packages the integration tests drive, installed when missing: chromium (the browser test of the MLflow UI,
+# tests/integration/test_ui.py) and PostgreSQL (the cluster test, started through docker/entrypoints/postgres.sh).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-.PHONY: chromium
-chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
-test: chromium
+.PHONY: system-deps
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for the tests:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
