@@ -41,13 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def parse_assignments(values: list[str]) -> dict[str, Any]:
     """`["a=1", "b=x"]` -> `{"a": 1, "b": "x"}`, each value parsed as YAML."""
+    from ...study import yaml_rules
+
     knobs: dict[str, Any] = {}
     for item in values:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             raise UserError(f"--set {item!r}: expected KNOB=VALUE")
         try:
-            knobs[name.strip()] = yaml.safe_load(text)
+            knobs[name.strip()] = yaml_rules.load(text)  # the study file's YAML 1.2 rules: `--set` means the same
         except yaml.YAMLError as error:
             raise UserError(f"--set {name}: value {text!r} is not valid YAML ({error})") from None
     return knobs

@@ -11,8 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 PACKAGE, FOLDER = "spikesweep", "search_spaces"
 SENTENCE_END = re.compile(r"(?<=[^.]\.)\s+(?=[A-Z])")
 
@@ -72,7 +70,9 @@ def first_sentence(text: str) -> str:
 
 def describe(name: str) -> dict[str, Any]:
     """Name, study, design kind, first line of the description and the paper source of one built-in file."""
-    data = yaml.safe_load(builtin_text(name)) or {}
+    from ...study import yaml_rules
+
+    data = yaml_rules.load(builtin_text(name)) or {}
     description = str(data.get("description") or "").strip()
     reference = data.get("reference") or {}
     return {
@@ -88,7 +88,9 @@ def describe(name: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     if args.spaces_action == "show":
         text = builtin_text(args.name)
-        print(json.dumps(yaml.safe_load(text), indent=2) if args.json else text, end="" if not args.json else "\n")
+        from ...study import yaml_rules
+
+        print(json.dumps(yaml_rules.load(text), indent=2) if args.json else text, end="" if not args.json else "\n")
         return 0
     spaces = [describe(name) for name in builtin_names()]
     if args.json:
