@@ -1,8 +1,10 @@
-"""The result cache on the driver side: which curves a study may reuse, and a Tune callback that links reused
-trials to their origin and stores every COMPLETE trial it trained (see `cache_key.py` for the key)."""
+"""The result cache on the driver side: which curves (and final checkpoints) a study may reuse, and a Tune callback
+that links reused trials to their origin and stores every COMPLETE trial it trained, with its final checkpoint's
+location (see `cache_key.py` for the key)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,12 +13,14 @@ from ray.tune import Callback
 from ...workers import DATASETS
 from ..stores.result_cache import CachedResult, ResultCache
 from ..study.designs import TrialSpec
-from .cache_key import CacheView, code_fingerprint, data_dir_digest, data_fingerprint
+from .cache_key import CacheView, checkpoint_reachable, code_fingerprint, data_dir_digest, data_fingerprint
 from .callbacks import StoreCallback, StudyContext, trial_metrics
 from .outcome import classify
 from .trainable import CACHE_KEY, CACHED_FROM
 
 CACHED_FROM_TAG, CACHED_RUN_TAG = "spikesweep.cached_from", "spikesweep.cached_run_id"
+log = logging.getLogger(__name__)
+MAX_GONE_LINES = 5  # cached results with a lost checkpoint named one by one in the log, then counted
 
 
 def cache_view(entries: dict[str, CachedResult], data_dir: str | None, keys: Sequence[str] | None = None) -> CacheView:
@@ -25,11 +29,35 @@ def cache_view(entries: dict[str, CachedResult], data_dir: str | None, keys: Seq
     view = CacheView(code_fingerprint(), {name: data_fingerprint(name, digest) for name in DATASETS.names()})
     wanted = set(keys) if keys is not None else set(entries)
     curves = {k: (e.origin, e.epochs, e.history) for k, e in entries.items() if k in wanted}
-    return CacheView(view.code_print, view.data_prints, curves)
+    return CacheView(view.code_print, view.data_prints, curves, reachable_checkpoints(entries, wanted))
+
+
+def reachable_checkpoints(entries: dict[str, CachedResult], keys: set[str]) -> dict[str, str]:
+    """key -> final checkpoint of the entries of `keys` whose checkpoint still exists (the others are logged: a
+    longer trial of their key trains from scratch)."""
+    found: dict[str, str] = {}
+    gone: list[CachedResult] = []
+    for key in sorted(keys & set(entries)):
+        entry = entries[key]
+        if entry.checkpoint is not None and checkpoint_reachable(entry.checkpoint):
+            found[key] = entry.checkpoint
+        elif entry.checkpoint is not None:
+            gone.append(entry)
+    for entry in gone[:MAX_GONE_LINES]:
+        log.info(
+            "cached %s (%d epochs): its checkpoint %s is gone, a longer trial of it trains from scratch",
+            entry.origin,
+            entry.epochs,
+            entry.checkpoint,
+        )
+    if len(gone) > MAX_GONE_LINES:
+        log.info("%d more cached results lost their checkpoints: longer trials of them train from scratch", len(gone))
+    return found
 
 
 class CacheCallback(Callback):
-    """After the store callback: links trials served from the cache, caches the COMPLETE ones it trained."""
+    """After the store callback: links trials served from the cache, caches the COMPLETE ones it trained (a trial
+    that continued a cached shorter one included: its longer curve replaces the shorter)."""
 
     def __init__(
         self, context: StudyContext, store: StoreCallback, cache: ResultCache, view: CacheView, entries: dict
@@ -46,7 +74,9 @@ class CacheCallback(Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         trial_id = trial.trial_id
-        if CACHED_FROM in result and trial_id not in self.served:
+        if CACHED_FROM not in result:
+            self.served.discard(trial_id)  # trained epochs after cached ones: a continuation, cached at its end
+        elif trial_id not in self.served and trial_id not in self.history:  # its first (cached) epoch
             self.served.add(trial_id)
             origin = self.entries[result[CACHE_KEY]]
             self.cache.link(self.context.name, trial_id, origin)
@@ -59,7 +89,7 @@ class CacheCallback(Callback):
             history = self.history.setdefault(trial_id, [])
             if history:
                 history[-1].pop("energy_layers", None)  # the per-layer table of the last epoch only is kept
-            history.append(metrics)
+            history.append({k: v for k, v in metrics.items() if k not in (CACHED_FROM, CACHE_KEY)})
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         trial_id = trial.trial_id
@@ -80,6 +110,7 @@ class CacheCallback(Callback):
                 dict(spec.config),
                 final,
                 history,
+                self.store.checkpoints.get(trial_id),
             )
         )
 
@@ -95,6 +126,5 @@ def open_cache(
     entries = cache.entries()
     view = cache_view(entries, data_dir)
     if specs is not None:  # grid/ablation: send the trainables only the curves this study can use
-        keys = {view.key(spec.config) for spec in specs}
-        view = CacheView(view.code_print, view.data_prints, {k: c for k, c in view.curves.items() if k in keys})
+        view = cache_view(entries, data_dir, [view.key(spec.config) for spec in specs])
     return view, CacheCallback(context, store, cache, view, entries)

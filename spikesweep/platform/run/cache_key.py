@@ -4,8 +4,9 @@ Key = sha256 of canonical JSON of: the knobs the configuration reads (`relevant`
 normalised (ints and floats by value, so 1 and 1.0 are one key; booleans and strings as they are), the seed, the
 data fingerprint of the trial's dataset, the energy-model version and the trial-code fingerprint (sha256 of every
 source file under `workers/` plus the torch version). The epoch budget is not in the key when the learning rate does
-not depend on it (`schedule: constant`): a cached curve of E epochs then serves any trial of at most E epochs. Under
-a cosine schedule the curve of E epochs is not the start of a longer one, so there the budget is part of the key.
+not depend on it (`schedule: constant`): a cached curve of E epochs then serves any trial of at most E epochs, and a
+longer trial continues from the cached trial's final checkpoint (`CacheView.continuation`). Under a cosine schedule
+the curve of E epochs is not the start of a longer one, so there the budget is part of the key.
 """
 
 from __future__ import annotations
@@ -100,16 +101,47 @@ def serves(cached_epochs: int, config: Mapping[str, Any]) -> bool:
     return cached_epochs == wanted or (cached_epochs > wanted and config.get("schedule") == "constant")
 
 
+def checkpoint_reachable(path: str) -> bool:
+    """Whether a checkpoint folder (a local path, or a URI of Ray's storage such as `s3://...`) still exists here."""
+    if "://" not in path:
+        return Path(path).is_dir()
+    try:
+        import pyarrow.fs
+
+        filesystem, inner = pyarrow.fs.FileSystem.from_uri(path)
+        return bool(filesystem.get_file_info(inner).type == pyarrow.fs.FileType.Directory)
+    except Exception:  # an unknown scheme or an unreachable store: not reachable
+        return False
+
+
+def continues(cached_epochs: int, config: Mapping[str, Any]) -> bool:
+    """Whether a cached curve of `cached_epochs` is the start of a trial of `config["epochs"]` epochs (constant
+    learning rate only: under cosine the budget is in the key, so a shorter curve never shares a longer one's key)."""
+    return 0 < cached_epochs < int(config["epochs"]) and config.get("schedule") == "constant"
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """A trial that starts where a cached shorter one ended: report `history` (cached), then train from `checkpoint`."""
+
+    key: str
+    origin: str
+    history: list[dict[str, Any]]
+    checkpoint: str
+
+
 @dataclass(frozen=True)
 class CacheView:
     """What a study may reuse: cached curves by key, and the fingerprints to key its trials' configurations.
 
-    `curves` maps key -> (origin label, cached epochs, per-epoch metrics). Picklable (sent to Tune's trainables).
+    `curves` maps key -> (origin label, cached epochs, per-epoch metrics); `checkpoints` maps key -> the cached
+    trial's final checkpoint folder where it is still reachable. Picklable (sent to Tune's trainables).
     """
 
     code_print: str
     data_prints: dict[str, str]
     curves: dict[str, tuple[str, int, list[dict[str, Any]]]] = field(default_factory=dict)
+    checkpoints: dict[str, str] = field(default_factory=dict)
 
     def key(self, config: Mapping[str, Any]) -> str:
         return trial_key(config, self.data_prints[config["dataset"]], self.code_print)
@@ -122,3 +154,12 @@ class CacheView:
             return None
         origin, _, history = found
         return key, origin, history[: int(config["epochs"])]
+
+    def continuation(self, config: Mapping[str, Any]) -> Continuation | None:
+        """The cached shorter run `config` continues from (its curve and final checkpoint), or None."""
+        key = self.key(config)
+        found, checkpoint = self.curves.get(key), self.checkpoints.get(key)
+        if found is None or checkpoint is None or not continues(found[1], config):
+            return None
+        origin, epochs, history = found
+        return Continuation(key, origin, history[:epochs], checkpoint)

@@ -7,6 +7,7 @@ results and the driver writes the stores. An exception inside the trial is repor
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import traceback
@@ -17,11 +18,12 @@ from typing import Any
 
 from ...workers import TrialEnv, resolve, run_trial
 from ..study.designs import config_key
-from .cache_key import CacheView
+from .cache_key import CacheView, checkpoint_reachable
 
 META_KEY = "index"
 NODE_KEY = "ray_node_id"
 CACHED_FROM, CACHE_KEY = "cached_from", "cache_key"  # result keys of a trial served from the result cache
+log = logging.getLogger(__name__)
 
 
 def error_text(error: BaseException) -> str:
@@ -41,14 +43,19 @@ def oom_text(config: Mapping[str, Any], fraction: float | None) -> str:
 
 
 @contextmanager
-def checkpoint_folder(config_text: str, resume_from: Mapping[str, str] | None) -> Iterator[Path | None]:
+def checkpoint_folder(
+    config_text: str, resume_from: Mapping[str, str] | None, cached: str | None = None
+) -> Iterator[Path | None]:
     """The checkpoint a trial continues from: Tune's own (a retried trial), else the one the stores recorded for
-    this configuration when its study was interrupted (`resume`), else none."""
+    this configuration when its study was interrupted (`resume`), else `cached` (the final checkpoint of a shorter
+    cached trial of the same key), else none."""
     from ray import tune
 
     checkpoint = tune.get_checkpoint()
     if checkpoint is None and resume_from and config_text in resume_from:
         checkpoint = tune.Checkpoint(resume_from[config_text])
+    if checkpoint is None and cached is not None:
+        checkpoint = tune.Checkpoint(cached)
     if checkpoint is None:
         yield None
         return
@@ -77,8 +84,10 @@ def train(
 
     `gpu_share` (under `resources.gpu: auto`) gives the trial's GPU fraction, which the trial enforces on itself.
     A configuration with a COMPLETE result in `cache` is not trained: its cached epochs are reported instead, each
-    carrying `CACHED_FROM` (the origin trial). Checkpoints go to Tune with the epoch's report; `resume_from` maps a
-    configuration (`config_key`) to the checkpoint its interrupted trial left (a resumed study).
+    carrying `CACHED_FROM` (the origin trial). One with a shorter COMPLETE result whose final checkpoint is still
+    reachable reports those cached epochs the same way and trains only the rest from that checkpoint. Checkpoints
+    go to Tune with the epoch's report; `resume_from` maps a configuration (`config_key`) to the checkpoint its
+    interrupted trial left (a resumed study).
     """
     import ray
     from ray import tune
@@ -107,7 +116,10 @@ def train(
     full: dict[str, Any] = {}
     try:
         full = trial_config(config, specs)
-        with checkpoint_folder(config_key(full), resume_from) as folder:
+        cached = continue_cached(full, cache, resume_from) if cache is not None else None
+        if cached is not None:
+            last_epoch = len(cached[1])
+        with checkpoint_folder(config_key(full), resume_from, cached[0] if cached else None) as folder:
             env = TrialEnv(
                 Path(data_dir) if data_dir else None,
                 Path(cache_dir) if cache_dir else None,
@@ -120,3 +132,24 @@ def train(
         failed = {name: math.nan for name in objectives}
         text = oom_text(full, fraction) if type(error).__name__ == "OutOfMemoryError" else error_text(error)
         tune.report({**failed, "accuracy": math.nan, "epoch": last_epoch, "error": text, NODE_KEY: node})
+
+
+def continue_cached(
+    config: dict[str, Any], cache: CacheView, resume_from: Mapping[str, str] | None
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """For a trial that may continue a shorter cached one: report the cached epochs (marked `CACHED_FROM`) and
+    return (its final checkpoint, those epochs). None, reporting nothing, when the trial has a checkpoint of its own
+    (a retried or resumed trial: it replayed them already) or no cached start, or the checkpoint is gone."""
+    from ray import tune
+
+    if tune.get_checkpoint() is not None or (resume_from and config_key(config) in resume_from):
+        return None
+    found = cache.continuation(config)
+    if found is None:
+        return None
+    if not checkpoint_reachable(found.checkpoint):
+        log.warning("cached %s: checkpoint %s is gone, training from scratch", found.origin, found.checkpoint)
+        return None
+    for metrics in found.history:
+        tune.report({**metrics, CACHED_FROM: found.origin, CACHE_KEY: found.key})
+    return found.checkpoint, found.history

@@ -1,11 +1,12 @@
-"""The result cache's tables in the registry database (migration 0003_cache): entries and the links of reuses."""
+"""The result cache's tables in the registry database (migrations 0003_cache, 0005_cachecp): entries and the links
+of reuses."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .registry_models import Base, now
@@ -24,6 +25,8 @@ class CacheEntryRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # the trial's final checkpoint in the study's Ray storage (None: none was kept), for longer trials to continue
+    checkpoint_path: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
 

@@ -20,7 +20,8 @@ from .registry import Registry
 
 @dataclass(frozen=True)
 class CachedResult:
-    """A cached trial: where it came from, how many epochs its curve holds, its final metrics and the curve."""
+    """A cached trial: where it came from, how many epochs its curve holds, its final metrics, the curve and where
+    its final checkpoint lies (if one was kept)."""
 
     key: str
     study: str
@@ -30,6 +31,7 @@ class CachedResult:
     config: dict[str, Any]
     metrics: dict[str, Any]
     history: list[dict[str, Any]]
+    checkpoint: str | None = None  # the final checkpoint folder (Ray storage), from which a longer trial continues
 
     @property
     def origin(self) -> str:
@@ -47,6 +49,7 @@ def _result(row: CacheEntryRow) -> CachedResult:
         dict(row.config),
         dict(row.metrics),
         list(row.history),
+        row.checkpoint_path,
     )
 
 
@@ -78,6 +81,7 @@ class ResultCache:
                     config=result.config,
                     metrics=result.metrics,
                     history=result.history,
+                    checkpoint_path=result.checkpoint,
                 )
             )
         return True

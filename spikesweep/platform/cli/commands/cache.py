@@ -9,12 +9,23 @@ import json
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("cache", help="list or clear the results shared by the studies of this home")
     actions = parser.add_subparsers(dest="action", metavar="{ls,clear}", required=True)
-    ls = actions.add_parser("ls", help="list the cached results (origin study and trial, epochs, objectives)")
+    ls = actions.add_parser(
+        "ls", help="list the cached results (origin study and trial, epochs, objectives, whether a checkpoint is kept)"
+    )
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.set_defaults(func=run_ls)
     clear = actions.add_parser("clear", help="drop cached results (every one, or those a study trained)")
     clear.add_argument("--study", help="only the results trained by this study")
     clear.set_defaults(func=run_clear)
+
+
+def checkpoint_state(path: str | None) -> str:
+    """`kept` (a longer trial continues from it), `gone` (recorded, since deleted) or `none` (never recorded)."""
+    from ...run.cache_key import checkpoint_reachable
+
+    if path is None:
+        return "none"
+    return "kept" if checkpoint_reachable(path) else "gone"
 
 
 def _rows() -> list[dict]:
@@ -35,6 +46,8 @@ def _rows() -> list[dict]:
             "seed": e.config.get("seed"),
             "accuracy": e.metrics.get("accuracy"),
             "energy_mj": e.metrics.get("energy_mj"),
+            "checkpoint": checkpoint_state(e.checkpoint),
+            "checkpoint_path": e.checkpoint,
         }
         for e in sorted(entries, key=lambda e: (e.study, e.ray_trial_id))
     ]
@@ -49,7 +62,7 @@ def run_ls(args: argparse.Namespace) -> int:
     elif not rows:
         print("the result cache is empty")
     else:
-        print(format_table(rows, ["key", "study", "trial", "epochs", "seed", "accuracy", "energy_mj"]))
+        print(format_table(rows, ["key", "study", "trial", "epochs", "seed", "accuracy", "energy_mj", "checkpoint"]))
     return 0
 
 
