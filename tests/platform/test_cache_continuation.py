@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from spikesweep.platform.run.cache import cache_view
+from spikesweep.platform.run.cache import add_epoch, cache_view, whole_curve
 from spikesweep.platform.run.cache_key import checkpoint_reachable
 from spikesweep.platform.stores.registry import Registry
 from spikesweep.platform.stores.result_cache import CachedResult, ResultCache
@@ -146,3 +146,20 @@ def test_cache_ls_shows_whether_a_checkpoint_is_kept(tmp_path, monkeypatch, caps
         "k-kept": "kept",
         "k-none": "none",
     }
+
+
+def test_only_a_whole_curve_is_cached():
+    """A resumed trial's callback sees only the epochs after its checkpoint: caching those as epochs 1.. would serve
+    a shorter trial the wrong metrics."""
+    assert whole_curve([{"epoch": 1}, {"epoch": 2}])
+    assert not whole_curve([{"epoch": 3}, {"epoch": 4}])
+    assert not whole_curve([])
+
+
+def test_a_retried_trial_s_repeated_epochs_replace_the_earlier_ones():
+    history: list[dict[str, Any]] = []
+    for epoch, accuracy in ((1, 0.1), (2, 0.2), (3, 0.3), (3, 0.35), (4, 0.4)):  # retried from its epoch-2 checkpoint
+        add_epoch(history, {"epoch": epoch, "accuracy": accuracy, "energy_layers": [epoch], "cached_from": "s/t"})
+    assert [(m["epoch"], m["accuracy"]) for m in history] == [(1, 0.1), (2, 0.2), (3, 0.35), (4, 0.4)]
+    assert [("energy_layers" in m, "cached_from" in m) for m in history] == [(False, False)] * 3 + [(True, False)]
+    assert whole_curve(history)

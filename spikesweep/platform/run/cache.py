@@ -55,6 +55,22 @@ def reachable_checkpoints(entries: dict[str, CachedResult], keys: set[str]) -> d
     return found
 
 
+def add_epoch(history: list[dict[str, Any]], metrics: dict[str, Any]) -> None:
+    """Append an epoch's results to a trial's curve. A retried trial reports again from its checkpoint: the epochs
+    it repeats replace the earlier ones. The per-layer table is kept for the last epoch only, the cache marks not."""
+    epoch = metrics.get("epoch")
+    if isinstance(epoch, int) and 0 < epoch <= len(history):
+        del history[epoch - 1 :]
+    if history:
+        history[-1].pop("energy_layers", None)
+    history.append({k: v for k, v in metrics.items() if k not in (CACHED_FROM, CACHE_KEY)})
+
+
+def whole_curve(history: Sequence[dict[str, Any]]) -> bool:
+    """Whether per-epoch results are a whole run (epochs 1, 2, ..., N): only such a curve may be cached."""
+    return bool(history) and [m.get("epoch") for m in history] == list(range(1, len(history) + 1))
+
+
 class CacheCallback(Callback):
     """After the store callback: links trials served from the cache, caches the COMPLETE ones it trained (a trial
     that continued a cached shorter one included: its longer curve replaces the shorter)."""
@@ -86,16 +102,13 @@ class CacheCallback(Callback):
                 self.context.tracker.client.set_tag(run_id, CACHED_RUN_TAG, origin.mlflow_run_id or "")
         metrics = trial_metrics(result)
         if "error" not in metrics:
-            history = self.history.setdefault(trial_id, [])
-            if history:
-                history[-1].pop("energy_layers", None)  # the per-layer table of the last epoch only is kept
-            history.append({k: v for k, v in metrics.items() if k not in (CACHED_FROM, CACHE_KEY)})
+            add_epoch(self.history.setdefault(trial_id, []), metrics)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         trial_id = trial.trial_id
         history = self.history.pop(trial_id, [])
-        if trial_id in self.served or not history:
-            return
+        if trial_id in self.served or not whole_curve(history):
+            return  # served, or a resumed trial that saw only its last epochs: its curve is not the whole run
         spec = self.context.spec_of(trial.config)
         final = {k: v for k, v in history[-1].items() if k != "energy_layers"}
         if classify(final, spec.config["epochs"], list(self.context.objectives)).state != "COMPLETE":
