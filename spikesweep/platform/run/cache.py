@@ -25,8 +25,17 @@ MAX_GONE_LINES = 5  # cached results with a lost checkpoint named one by one in 
 
 def cache_view(entries: dict[str, CachedResult], data_dir: str | None, keys: Sequence[str] | None = None) -> CacheView:
     """The view trainables read: fingerprints for every dataset and the curves of `entries` (only `keys` if given)."""
+    return with_curves(fingerprints(data_dir), entries, keys)
+
+
+def fingerprints(data_dir: str | None) -> CacheView:
+    """A view without curves: the code and data fingerprints that key a configuration."""
     digest = data_dir_digest(data_dir)
-    view = CacheView(code_fingerprint(), {name: data_fingerprint(name, digest) for name in DATASETS.names()})
+    return CacheView(code_fingerprint(), {name: data_fingerprint(name, digest) for name in DATASETS.names()})
+
+
+def with_curves(view: CacheView, entries: dict[str, CachedResult], keys: Sequence[str] | None = None) -> CacheView:
+    """`view` with the curves of `entries` (only `keys` if given) and those entries' still reachable checkpoints."""
     wanted = set(keys) if keys is not None else set(entries)
     curves = {k: (e.origin, e.epochs, e.history) for k, e in entries.items() if k in wanted}
     return CacheView(view.code_print, view.data_prints, curves, reachable_checkpoints(entries, wanted))
@@ -137,7 +146,8 @@ def open_cache(
     """The view for the trainables (grid/ablation: only the study's keys) and the callback that fills the cache."""
     cache = ResultCache(context.registry)
     entries = cache.entries()
-    view = cache_view(entries, data_dir)
-    if specs is not None:  # grid/ablation: send the trainables only the curves this study can use
-        view = cache_view(entries, data_dir, [view.key(spec.config) for spec in specs])
+    view = fingerprints(data_dir)
+    # grid/ablation: send the trainables only the curves this study can use
+    keys = [view.key(spec.config) for spec in specs] if specs is not None else None
+    view = with_curves(view, entries, keys)
     return view, CacheCallback(context, store, cache, view, entries)
