@@ -163,3 +163,16 @@ def test_a_retried_trial_s_repeated_epochs_replace_the_earlier_ones():
     assert [(m["epoch"], m["accuracy"]) for m in history] == [(1, 0.1), (2, 0.2), (3, 0.35), (4, 0.4)]
     assert [("energy_layers" in m, "cached_from" in m) for m in history] == [(False, False)] * 3 + [(True, False)]
     assert whole_curve(history)
+
+
+def test_many_lost_checkpoints_are_named_five_then_counted(tmp_path, caplog):
+    entries = {
+        f"k{i}": CachedResult(f"k{i}", "s", f"t{i}", None, 1, {}, {}, [], str(tmp_path / f"gone{i}")) for i in range(7)
+    }
+    (tmp_path / "gone6").mkdir()  # one is still there
+    with caplog.at_level(logging.WARNING, logger="spikesweep.platform.run.cache"):
+        view = cache_view(entries, None)
+    assert view.checkpoints == {"k6": str(tmp_path / "gone6")}
+    assert [r.getMessage().split(" (")[0] for r in caplog.records][:5] == [f"cached s/t{i}" for i in range(5)]
+    assert caplog.records[-1].getMessage().startswith("1 more cached results lost their checkpoints")
+    assert len(caplog.records) == 6

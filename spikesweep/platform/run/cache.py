@@ -53,14 +53,15 @@ def reachable_checkpoints(entries: dict[str, CachedResult], keys: set[str]) -> d
         elif entry.checkpoint is not None:
             gone.append(entry)
     for entry in gone[:MAX_GONE_LINES]:
-        log.info(
+        log.warning(
             "cached %s (%d epochs): its checkpoint %s is gone, a longer trial of it trains from scratch",
             entry.origin,
             entry.epochs,
             entry.checkpoint,
         )
     if len(gone) > MAX_GONE_LINES:
-        log.info("%d more cached results lost their checkpoints: longer trials of them train from scratch", len(gone))
+        more = len(gone) - MAX_GONE_LINES
+        log.warning("%d more cached results lost their checkpoints: longer trials of them train from scratch", more)
     return found
 
 
