@@ -107,7 +107,7 @@ def test_a_lost_checkpoint_is_logged_and_the_longer_trial_trains_from_scratch(re
         view = cache_view(ResultCache(registry).entries(), None)
     assert view.checkpoints == {}
     assert view.continuation(resolve({**BASE, "epochs": 3})) is None
-    assert f"cached short/t1 (1 epochs): its checkpoint {cached.checkpoint} is gone" in caplog.text
+    assert f"cached short/t1 (1 epoch(s)): its checkpoint {cached.checkpoint} is gone" in caplog.text
     assert "trains from scratch" in caplog.text
     assert not checkpoint_reachable("nosuchscheme://bucket/x")  # an unknown store is not reachable either
 

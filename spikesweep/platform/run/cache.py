@@ -54,7 +54,7 @@ def reachable_checkpoints(entries: dict[str, CachedResult], keys: set[str]) -> d
             gone.append(entry)
     for entry in gone[:MAX_GONE_LINES]:
         log.warning(
-            "cached %s (%d epochs): its checkpoint %s is gone, a longer trial of it trains from scratch",
+            "cached %s (%d epoch(s)): its checkpoint %s is gone, a longer trial of it trains from scratch",
             entry.origin,
             entry.epochs,
             entry.checkpoint,
