@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +16,7 @@ from spikesweep.platform.stores.registry import Registry
 from spikesweep.platform.stores.result_cache import ResultCache
 
 pytestmark = pytest.mark.integration
-STUDY = {
+STUDY: dict[str, Any] = {
     "study": "cont",
     "base": {
         "dataset": "digits",
@@ -41,9 +42,10 @@ def study_file(tmp_path: Path, epochs: int) -> str:
     return str(path)
 
 
-def trained_epochs(checkpoint: str) -> int:
+def trained_epochs(checkpoint: str | None) -> int:
     """How many epochs a trial trained: Tune numbers a trial's checkpoints from 0 and the study saves one after every
     trained epoch (`checkpoint.every_epochs: 1`), so its last checkpoint's number + 1 (cached epochs save none)."""
+    assert checkpoint is not None
     path = Path(checkpoint)
     assert json.loads((path / "metrics.json").read_text())["epoch"] == 4  # the last is the final epoch's
     return int(path.name.removeprefix("checkpoint_")) + 1
@@ -74,8 +76,9 @@ def test_a_longer_study_continues_the_cached_checkpoints_and_ends_like_a_fresh_o
         assert links[trial.ray_trial_id] == f"short/{short[threshold].ray_trial_id}"
         assert trial.metrics == fresh[threshold].metrics  # exactly the final metrics of the fresh 4-epoch run
         assert trained_epochs(fresh[threshold].checkpoint_path) == 4
-        history = [m.value for m in client.get_metric_history(trial.mlflow_run_id, "accuracy")]
-        assert history == [m.value for m in client.get_metric_history(fresh[threshold].mlflow_run_id, "accuracy")]
+        history = [m.value for m in client.get_metric_history(str(trial.mlflow_run_id), "accuracy")]
+        again = client.get_metric_history(str(fresh[threshold].mlflow_run_id), "accuracy")
+        assert history == [m.value for m in again]
         assert len(history) == 4
     # the longer curves replaced the shorter ones, with their own final checkpoints
     assert {(e.study, e.epochs) for e in entries.values()} == {("long", 4)}
