@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from spikesweep.platform.run.cache import add_epoch, cache_view, whole_curve
-from spikesweep.platform.run.cache_key import checkpoint_reachable
+from spikesweep.platform.run.cache_key import CacheView, checkpoint_reachable
 from spikesweep.platform.stores.registry import Registry
 from spikesweep.platform.stores.result_cache import CachedResult, ResultCache
 from spikesweep.workers import TrialEnv, resolve, run_trial
@@ -103,8 +103,10 @@ def test_a_lost_checkpoint_is_logged_and_the_longer_trial_trains_from_scratch(re
     assert cached.checkpoint is not None and checkpoint_reachable(cached.checkpoint)
     shutil.rmtree(cached.checkpoint)  # Ray's storage of the origin study was deleted
     assert not checkpoint_reachable(cached.checkpoint)
+    entries = ResultCache(registry).entries()
+    assert cache_view(entries, None).checkpoints == {cached.key: cached.checkpoint}  # a search: the trainable checks
     with caplog.at_level(logging.INFO, logger="spikesweep.platform.run.cache"):
-        view = cache_view(ResultCache(registry).entries(), None)
+        view = cache_view(entries, None, [cached.key])  # a grid: the driver checks its own keys
     assert view.checkpoints == {}
     assert view.continuation(resolve({**BASE, "epochs": 3})) is None
     assert f"cached short/t1 (1 epoch(s)): its checkpoint {cached.checkpoint} is gone" in caplog.text
@@ -171,8 +173,24 @@ def test_many_lost_checkpoints_are_named_five_then_counted(tmp_path, caplog):
     }
     (tmp_path / "gone6").mkdir()  # one is still there
     with caplog.at_level(logging.WARNING, logger="spikesweep.platform.run.cache"):
-        view = cache_view(entries, None)
+        view = cache_view(entries, None, list(entries))
     assert view.checkpoints == {"k6": str(tmp_path / "gone6")}
     assert [r.getMessage().split(" (")[0] for r in caplog.records][:5] == [f"cached s/t{i}" for i in range(5)]
     assert caplog.records[-1].getMessage().startswith("1 more cached results lost their checkpoints")
     assert len(caplog.records) == 6
+
+
+@pytest.mark.filterwarnings("ignore:`get_checkpoint` is meant to only be called inside")
+def test_the_trainable_trains_from_scratch_when_the_checkpoint_vanished_after_the_driver_looked(tmp_path, caplog):
+    """A search's view carries every recorded checkpoint: the trainable checks it before replaying anything."""
+    from spikesweep.platform.run.trainable import continue_cached
+
+    config = resolve({**BASE, "epochs": 3})
+    view = cache_view({}, None)
+    gone = str(tmp_path / "gone")
+    view = CacheView(view.code_print, view.data_prints, {view.key(config): ("s/t", 1, [{"epoch": 1}])}, {})
+    assert continue_cached(config, view, None) is None  # no checkpoint recorded: trains from scratch
+    view.checkpoints[view.key(config)] = gone
+    with caplog.at_level(logging.WARNING, logger="spikesweep.platform.run.trainable"):
+        assert continue_cached(config, view, None) is None
+    assert f"cached s/t: checkpoint {gone} is gone, training from scratch" in caplog.text

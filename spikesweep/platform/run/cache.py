@@ -35,8 +35,14 @@ def fingerprints(data_dir: str | None) -> CacheView:
 
 
 def with_curves(view: CacheView, entries: dict[str, CachedResult], keys: Sequence[str] | None = None) -> CacheView:
-    """`view` with the curves of `entries` (only `keys` if given) and those entries' still reachable checkpoints."""
-    wanted = set(keys) if keys is not None else set(entries)
+    """`view` with the curves of `entries` and their final checkpoints. Given the study's `keys` (grid/ablation),
+    only theirs, and only the checkpoints still reachable (the driver logs the others); without (a search, whose
+    keys are sampled later), every recorded one, which the trainable checks before continuing from it."""
+    if keys is None:
+        curves = {k: (e.origin, e.epochs, e.history) for k, e in entries.items()}
+        recorded = {k: e.checkpoint for k, e in entries.items() if e.checkpoint is not None}
+        return CacheView(view.code_print, view.data_prints, curves, recorded)
+    wanted = set(keys)
     curves = {k: (e.origin, e.epochs, e.history) for k, e in entries.items() if k in wanted}
     return CacheView(view.code_print, view.data_prints, curves, reachable_checkpoints(entries, wanted))
 
