@@ -69,7 +69,14 @@ def test_study_and_trials_round_trip(tmp_path):
         with pytest.raises(RegistryError, match="read-only"):
             again.set_status("s", "running")
         tables = set(sqlalchemy.inspect(again.engine).get_table_names())
-    assert tables == {"ss_studies", "ss_trials", "ss_cache_entries", "ss_cache_links", "ss_alembic_version"}
+    assert tables == {
+        "ss_studies",
+        "ss_trials",
+        "ss_cache_entries",
+        "ss_cache_links",
+        "ss_trial_epochs",
+        "ss_alembic_version",
+    }
 
 
 def test_verbs_check_their_arguments_and_transitions(tmp_path):

@@ -239,7 +239,7 @@ def run_study(
             param_space=param_space,
             tune_config=tune.TuneConfig(
                 search_alg=search_alg,
-                scheduler=make_scheduler(loaded, context.spec_of),
+                scheduler=make_scheduler(loaded, context.spec_of, plan.rungs if plan else None),
                 num_samples=num_samples,
                 max_concurrent_trials=study.max_concurrent,
                 reuse_actors=True,

@@ -18,7 +18,7 @@ the order they were reported, into fresh rungs, which then hold exactly what the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -116,26 +116,43 @@ class MOASHARungs:
         """Rung epoch -> {trial: objective values} (what resume needs to compare or persist)."""
         return {rung.epoch: dict(rung.recorded) for rung in self.rungs}
 
-    def rebuild(self, history: Iterable[tuple[str, int, Mapping[str, Any]]]) -> MOASHARungs:
+    def rebuild(
+        self, history: Iterable[tuple[str, int, Mapping[str, Any]]], protected: Collection[str] = ()
+    ) -> MOASHARungs:
         """Replay (trial, epoch, metrics) records, in the order they were reported, into these (empty) rungs.
 
-        Every trial is taken as unprotected and verdicts are recomputed exactly as when the results arrived, so a
-        replay of a study's per-epoch records rebuilds its rung tables, decided flags and pending stops.
+        Trials in `protected` are never stopped (as live); verdicts are recomputed exactly as when the results
+        arrived, so a replay of a study's per-epoch records rebuilds its rung tables, decided flags and pending
+        stops.
         """
         for trial_id, epoch, metrics in history:
             if trial_id not in self.stopped:
-                self.on_result(trial_id, int(epoch), metrics)
+                self.on_result(trial_id, int(epoch), metrics, protected=trial_id in protected)
         return self
+
+    def rename(self, old: str, new: str) -> None:
+        """Trial `old` goes on as `new` (a resumed trial): its records keep their place in every rung, its
+        verdicts stay, so it is not judged again at a rung it passed. A trial stopped but never ended stops at
+        its next report."""
+        for rung in self.rungs:
+            if old in rung.recorded:
+                rung.recorded = {new if t == old else t: v for t, v in rung.recorded.items()}
+        if old in self.pending_stop or old in self.stopped:
+            self.pending_stop.discard(old)
+            self.stopped.discard(old)
+            self.pending_stop.add(new)
+        self.finished.discard(old)
 
 
 def rebuild_rungs(
     history: Iterable[tuple[str, int, Mapping[str, Any]]],
     objectives: Mapping[str, str],
     epochs: Sequence[int],
+    protected: Collection[str] = (),
     **options: Any,
 ) -> MOASHARungs:
     """Fresh `MOASHARungs(objectives, epochs, **options)` holding what the per-epoch records imply (for resume)."""
-    return MOASHARungs(objectives, epochs, **options).rebuild(history)
+    return MOASHARungs(objectives, epochs, **options).rebuild(history, protected)
 
 
 class MOASHAScheduler(FIFOScheduler):
@@ -150,6 +167,12 @@ class MOASHAScheduler(FIFOScheduler):
         super().__init__()
         self.rungs, self.protect, self.time_attr = rungs, protect, time_attr
         self.num_stopped = 0
+        self.renames: Any = None  # rungs.Renames on a resumed study: continued trials take over their records
+
+    def on_trial_add(self, tune_controller: Any, trial: Any) -> None:
+        old = self.renames.claim(trial) if self.renames is not None else None
+        if old is not None:
+            self.rungs.rename(old, trial.trial_id)
 
     def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
         """The objectives come from the study; Tune's single metric/mode are not used."""

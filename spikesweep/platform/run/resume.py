@@ -23,6 +23,7 @@ from ..stores.tracking import Tracker
 from ..study.designs import config_key, varying_knobs
 from ..study.validation import LoadedStudy, load_study
 from .reconcile import close_unfinished
+from .rungs import RungHistory, history_of
 
 
 @dataclass
@@ -36,6 +37,7 @@ class ResumePlan:
     continued: dict[str, Trial] = field(default_factory=dict)  # config key -> interrupted trial to continue
     checkpoints: dict[str, str] = field(default_factory=dict)  # config key -> its last checkpoint
     seen: dict[str, int] = field(default_factory=dict)  # search: config key -> Optuna number of finished trials
+    rungs: RungHistory = field(default_factory=RungHistory)  # what the scheduler's rungs held (`rungs.py`)
 
 
 def done(trial: Trial) -> bool:
@@ -72,7 +74,10 @@ def plan_resume(home: Home, name: str, file: str | None = None, force: bool = Fa
         if searched:
             requeue_interrupted(optuna_study)
         trials = registry.trials(name)
-    return loaded, _plan(study, loaded, trials)
+        records = registry.epoch_history(name)
+    plan = _plan(study, loaded, trials)
+    plan.rungs = history_of(records, trials, plan.continued, {t.ray_trial_id for t in trials if done(t)})
+    return loaded, plan
 
 
 def _check_resumable(study: Study) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..study.designs import TrialSpec, max_epochs
 from ..study.validation import LoadedStudy
+from .rungs import RungHistory, restore_rungs
 
 SpecOf = Callable[[dict[str, Any]], TrialSpec]
 
@@ -17,10 +18,10 @@ def _none(loaded: LoadedStudy, spec_of: SpecOf) -> Any:
 
 def _asha(loaded: LoadedStudy, spec_of: SpecOf) -> Any:
     """Ray's ASHA on validation accuracy alone (for accuracy-only studies)."""
-    from ray.tune.schedulers import ASHAScheduler
+    from .asha import ResumableASHAScheduler
 
     scheduler = loaded.study.scheduler
-    return ASHAScheduler(
+    return ResumableASHAScheduler(
         time_attr="epoch",
         metric="accuracy",
         mode="max",
@@ -50,6 +51,10 @@ def _moasha(loaded: LoadedStudy, spec_of: SpecOf) -> Any:
 SCHEDULERS: dict[str, Callable[[LoadedStudy, SpecOf], Any]] = {"none": _none, "asha": _asha, "moasha": _moasha}
 
 
-def make_scheduler(loaded: LoadedStudy, spec_of: SpecOf) -> Any:
-    """The Tune scheduler of a study (None: run every trial to its last epoch)."""
-    return SCHEDULERS[loaded.study.scheduler.kind](loaded, spec_of)
+def make_scheduler(loaded: LoadedStudy, spec_of: SpecOf, history: RungHistory | None = None) -> Any:
+    """The Tune scheduler of a study (None: run every trial to its last epoch); on resume, its rungs refilled
+    from the study's per-epoch `history`."""
+    scheduler = SCHEDULERS[loaded.study.scheduler.kind](loaded, spec_of)
+    if history is not None:
+        restore_rungs(scheduler, history, loaded, spec_of)
+    return scheduler

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import cache_models  # noqa: F401  (the result cache's tables share the registry's metadata)
 from .errors import InvalidTransition, RegistryError, SchemaMismatch, StudyExists, StudyNotFound, TrialNotFound
-from .registry_models import StudyRow, TrialRow, now
+from .registry_models import StudyRow, TrialEpochRow, TrialRow, now
 
 STUDY_STATES = ("queued", "running", "completed", "failed", "interrupted")
 FINISHED_STUDY_STATES = ("completed", "failed", "interrupted")
@@ -286,6 +286,20 @@ class Registry:
             if row.state != "RUNNING":
                 raise InvalidTransition(f"trial {ray_trial_id!r} is {row.state}, not RUNNING: no epoch to record")
             row.metrics = dict(metrics)
+            if isinstance(metrics.get("epoch"), int):  # the per-epoch history `resume` replays into the rungs
+                session.add(TrialEpochRow(trial_id=row.id, epoch=metrics["epoch"], metrics=dict(metrics)))
+
+    def epoch_history(self, study: str) -> list[tuple[str, int, dict[str, Any]]]:
+        """Every epoch the study's trials reported, in reporting order: (current Ray trial id, epoch, metrics)."""
+        with self._sessions() as session:
+            found = session.execute(
+                select(TrialRow.ray_trial_id, TrialEpochRow.epoch, TrialEpochRow.metrics)
+                .join(TrialRow, TrialEpochRow.trial_id == TrialRow.id)
+                .join(StudyRow)
+                .where(StudyRow.name == study)
+                .order_by(TrialEpochRow.id)
+            )
+            return [(trial, int(epoch), dict(metrics)) for trial, epoch, metrics in found]
 
     def finish_trial(
         self,

@@ -64,3 +64,15 @@ class TrialRow(Base):
     checkpoint_path: Mapped[str | None] = mapped_column(Text)
     checkpoint_epoch: Mapped[int | None]
     study: Mapped[StudyRow] = relationship(back_populates="trials")
+
+
+class TrialEpochRow(Base):
+    """One reported epoch of a trial, in reporting order (`id`): what `resume` replays into the scheduler's rungs
+    (migration 0005_epochs)."""
+
+    __tablename__ = "ss_trial_epochs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("ss_trials.id", ondelete="CASCADE"), index=True)
+    epoch: Mapped[int]
+    metrics: Mapped[dict[str, Any]]
