@@ -68,7 +68,7 @@ class TrialRow(Base):
 
 class TrialEpochRow(Base):
     """One reported epoch of a trial, in reporting order (`id`): what `resume` replays into the scheduler's rungs
-    (migration 0005_epochs)."""
+    (migration 0006_epochs)."""
 
     __tablename__ = "ss_trial_epochs"
 

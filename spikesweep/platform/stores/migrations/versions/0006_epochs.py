@@ -1,8 +1,8 @@
 """Per-epoch history of every trial, in reporting order, so that `resume` can rebuild the scheduler's rungs
 (Ray does not checkpoint schedulers: ray#30838).
 
-Revision ID: 0005_epochs
-Revises: 0004_durable
+Revision ID: 0006_epochs
+Revises: 0005_cachecp
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_epochs"
-down_revision = "0004_durable"
+revision = "0006_epochs"
+down_revision = "0005_cachecp"
 branch_labels = None
 depends_on = None
 
