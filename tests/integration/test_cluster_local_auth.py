@@ -116,6 +116,7 @@ def test_the_private_local_ray_asks_callers_on_the_network_for_its_token(tmp_pat
     token_path = tmp_path / "home" / "ray_auth_token"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}  # as CI sets it: overridden
     env["SPIKESWEEP_REGISTRY_URI"] = "postgresql://lab:pw-marker-5e1@db/registry"  # must stay with the driver
+    env["AWS_SECRET_ACCESS_KEY"] = "aws-marker-7c2"  # any credential of the user's environment, too
     env.pop("RAY_ADDRESS", None)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(token_path)],
@@ -140,6 +141,8 @@ def test_the_private_local_ray_asks_callers_on_the_network_for_its_token(tmp_pat
         ray_processes = descendants(child.pid)
         assert ray_processes
         assert not [pid for pid in ray_processes if b"pw-marker-5e1" in read_environ(pid)]
+        assert not [pid for pid in ray_processes if b"aws-marker-7c2" in read_environ(pid)]
+        assert b"aws-marker-7c2" in read_environ(child.pid)  # the driver keeps it (put back after ray.init)
         assert gcs_call(gcs, "disabled", None) == "AuthenticationError"
         assert gcs_call(gcs, "token", "0" * 64) == "AuthenticationError"
         assert gcs_call(gcs, "token", token) == "OK"

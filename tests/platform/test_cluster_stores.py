@@ -193,3 +193,32 @@ def test_ui_keeps_the_store_uri_off_its_command_line(tmp_path, monkeypatch, caps
     assert main(["--home", str(tmp_path / "none"), "ui"]) == 0
     out = capsys.readouterr().out
     assert "http://lab:***@mlflow.lab:5000" in out and "pw-ui" not in out
+
+
+def test_the_local_ray_inherits_no_store_uri_and_no_credential():
+    from spikesweep.platform.run.ray_runtime import private_vars
+
+    environ = {
+        "SPIKESWEEP_OPTUNA_URI": "postgresql://u:p@h/optuna",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_ACCESS_KEY_ID": "x",
+        "GITHUB_TOKEN": "x",
+        "PGPASSWORD": "x",
+        "OPENAI_API_KEY": "x",
+        "GOOGLE_APPLICATION_CREDENTIALS": "/k.json",
+        "RAY_AUTH_TOKEN_PATH": "/home/u/.spikesweep/ray_auth_token",
+        "RAY_AUTH_MODE": "token",
+        "PYTHONPATH": "/src",
+        "SPIKESWEEP_CACHE_DIR": "/cache",
+        "HOME": "/home/u",
+        "KEYBOARD": "us",
+    }
+    assert sorted(private_vars(environ)) == [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "GITHUB_TOKEN",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "OPENAI_API_KEY",
+        "PGPASSWORD",
+        "SPIKESWEEP_OPTUNA_URI",
+    ]

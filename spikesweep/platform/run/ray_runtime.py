@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +28,21 @@ def _export_pythonpath() -> None:
 
 
 STORE_VARS = ("SPIKESWEEP_MLFLOW_URI", "SPIKESWEEP_OPTUNA_URI", "SPIKESWEEP_REGISTRY_URI")
+# names of variables that carry credentials (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, PGPASSWORD, ...): Ray's own
+# settings (RAY_*) excepted, since the local Ray reads its auth-token path from them
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API_)?KEY$|ACCESS_KEY", re.IGNORECASE)
+
+
+def private_vars(environ: Mapping[str, str]) -> list[str]:
+    """The variables the private local Ray must not inherit: the store URIs and anything named like a secret
+    (Ray's runtime-env agent was seen writing such values into world-readable logs)."""
+    return [
+        name
+        for name in environ
+        if name in STORE_VARS or (SECRET_NAME.search(name) and not name.upper().startswith("RAY_"))
+    ]
+
+
 AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 _saved_auth: dict[str, str | None] = {}
 
@@ -108,8 +124,8 @@ def start_ray(address: str | None = None, token_path: Path | None = None) -> boo
     if token_path is not None:
         _token_auth_on(token_path)
     # Ray's processes inherit this environment (and some of them log it): the store URIs, which may carry
-    # passwords, stay with the driver, their only user
-    hidden = {name: os.environ.pop(name) for name in STORE_VARS if name in os.environ}
+    # passwords, stay with the driver, their only user, and so does every variable named like a credential
+    hidden = {name: os.environ.pop(name) for name in private_vars(os.environ)}
     try:
         ray.init(
             num_cpus=os.cpu_count() or 1,
