@@ -222,3 +222,14 @@ def test_the_local_ray_inherits_no_store_uri_and_no_credential():
         "PGPASSWORD",
         "SPIKESWEEP_OPTUNA_URI",
     ]
+
+
+def test_resume_with_an_unreachable_shared_registry_exits_1_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    monkeypatch.setenv("SPIKESWEEP_REGISTRY_URI", f"postgresql://lab:pw-3c1d@127.0.0.1:{closed_port()}/registry")
+    assert main(["--home", str(home), "resume", "anything"]) == 1
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("registry store postgresql+psycopg2://lab:***@127.0.0.1:")
+    assert "pw-3c1d" not in out + err
+    assert not home.exists()

@@ -13,7 +13,7 @@ from typing import Any
 from ...workers import KNOBS, prepare_dataset
 from ..errors import Failure
 from ..pareto import front_of
-from ..stores.checks import check_stores, store_uris
+from ..stores.checks import store_uris
 from ..stores.home import Home
 from ..stores.optuna_store import completed_trials, open_study
 from ..stores.registry import Registry
@@ -137,8 +137,7 @@ def run_study(
 
     study = loaded.study
     name = study.study
-    uris = store_uris(home)
-    check_stores(uris)  # one line per unreachable store, before anything is written
+    uris = store_uris(home)  # reachable: `submit` and `resume` check every store before they call this
     started_ray = start_ray(address, home.ray_token)  # on a cluster: the cluster check, before anything is written
     try:
         home.create()

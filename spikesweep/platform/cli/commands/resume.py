@@ -33,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     if args.force and not args.file:
         raise UserError("--force: applies with --file only (allowed: --file FILE --force)")
     home = get_home()
+    from ...stores.checks import check_stores, store_uris
+
+    check_stores(store_uris(home))  # an unreachable store: one line, exit 1, nothing written
     loaded, plan = plan_resume(home, args.study, args.file, args.force)
     terminal = sys.stderr if args.json else sys.stdout
     print(f"study {args.study}: resuming, {describe(plan, loaded)}; home {home.root}", file=terminal, flush=True)
